@@ -48,4 +48,17 @@ int plume_config_view_create(const struct plume_plugin_desc *desc, const char *c
 			     size_t n_pairs, struct plume_config **view, struct plume_error *err);
 void plume_config_view_destroy(struct plume_config *view);
 
+
+
+/* Validate (and claim) a section against a plugin that is not in use. */
+int plume_cfg_validate_section(struct plume_cfg *cfg, const char *section,
+			       const struct plume_plugin_desc *desc, struct plume_error *err);
+int plume_cfg_n_entries(const struct plume_cfg *cfg);
+const char *plume_cfg_entry_section(const struct plume_cfg *cfg, int i);
+/* The host->config_* getters (also usable directly in tests). */
+int plume_config_get_int(const struct plume_config *cfg, const char *key, int64_t *out);
+int plume_config_get_float(const struct plume_config *cfg, const char *key, double *out);
+int plume_config_get_bool(const struct plume_config *cfg, const char *key, int *out);
+int plume_config_get_string(const struct plume_config *cfg, const char *key, const char **out);
+
 #endif

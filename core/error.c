@@ -32,7 +32,7 @@ int plume_error_set(struct plume_error *err, int status, const char *fmt, ...)
 
 void plume_error_prefix(struct plume_error *err, const char *fmt, ...)
 {
-	char prefix[PLUME_ERROR_MSG_SIZE], tmp[PLUME_ERROR_MSG_SIZE];
+	char prefix[PLUME_ERROR_MSG_SIZE], tmp[2 * PLUME_ERROR_MSG_SIZE + 2];
 	va_list ap;
 
 	if (!err)
@@ -41,7 +41,8 @@ void plume_error_prefix(struct plume_error *err, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	snprintf(tmp, sizeof(tmp), "%s: %s", prefix, err->msg);
-	memcpy(err->msg, tmp, sizeof(err->msg));
+	memcpy(err->msg, tmp, sizeof(err->msg) - 1);
+	err->msg[sizeof(err->msg) - 1] = '\0';
 }
 
 const char *plume_status_name(int status)

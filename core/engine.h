@@ -1,0 +1,95 @@
+/* The engine: one config, one model, three plugins (backend, tokenizer,
+ * strategy) and the KV block manager; runs requests (prefill, then decode
+ * steps driven by the strategy) and teacher-forced evaluations. */
+#ifndef PLUME_CORE_ENGINE_H
+#define PLUME_CORE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "model.h"
+#include "registry.h"
+
+enum {
+	PLUME_ENGINE_TOKENIZER_ONLY = 1u << 0, /* no backend, no strategy, vocab only */
+};
+
+struct plume_engine;
+
+int plume_engine_create(struct plume_cfg *cfg, uint32_t flags, struct plume_engine **out,
+			struct plume_error *err);
+void plume_engine_destroy(struct plume_engine *e);
+
+const struct plume_model *plume_engine_model(const struct plume_engine *e);
+const struct plume_plugin *plume_engine_plugin(const struct plume_engine *e, uint32_t kind);
+uint32_t plume_engine_threads(const struct plume_engine *e);
+uint32_t plume_engine_context(const struct plume_engine *e);
+const char *plume_engine_device(const struct plume_engine *e);
+
+/* Tokenizer access. *ids is malloc'ed. flags: PLUME_TOK_*. */
+int plume_engine_tokenize(struct plume_engine *e, const char *text, size_t len, uint32_t flags,
+			  int32_t **ids, size_t *n_ids, struct plume_error *err);
+/* One token's bytes into a malloc'ed buffer (not NUL-terminated). */
+int plume_engine_piece(struct plume_engine *e, int32_t id, uint32_t flags, char **out,
+		       size_t *len, struct plume_error *err);
+const struct plume_tokenizer_info *plume_engine_tokenizer_info(const struct plume_engine *e);
+
+/* Wrap a user message in the model's chat template (generate.chat_template,
+ * generate.system). *out is malloc'ed. PLUME_ERR_UNSUPPORTED with a clear
+ * message when the model has no template plume recognises. */
+int plume_engine_chat_format(struct plume_engine *e, const char *user, char **out,
+			     struct plume_error *err);
+
+typedef void (*plume_text_fn)(void *user, const char *text, size_t len);
+
+struct plume_gen_params {
+	const int32_t *prompt;
+	size_t n_prompt;
+	uint32_t max_tokens;
+	const char *const *stop;   /* stop strings */
+	size_t n_stop;
+	uint64_t seed;
+	int ignore_eog;            /* bench: keep generating past end-of-generation tokens */
+	plume_text_fn on_text;     /* streamed text of the best sequence (single-sequence strategies) */
+	void *user;
+};
+
+struct plume_hypothesis {
+	int32_t *ids;              /* generated ids (prompt excluded) */
+	size_t n_ids;
+	char *text;                /* detokenized, stop string removed; NUL-terminated */
+	size_t text_len;
+	double score;
+	int reason;                /* enum plume_stop_reason */
+};
+
+struct plume_gen_metrics {
+	double ttft_ms;            /* request start (prefill) to first generated token */
+	double tpot_ms;            /* mean time per output token after the first */
+	double prefill_ms, decode_ms;
+	double prefill_tps, decode_tps;
+	uint32_t n_prompt, n_gen;  /* n_gen: tokens of the best hypothesis */
+	uint32_t n_forward;        /* forward calls */
+	uint32_t kv_blocks_peak, kv_blocks_total, kv_block_size;
+	uint64_t peak_rss_bytes;
+};
+
+struct plume_gen_result {
+	struct plume_hypothesis *hyps;  /* best first */
+	size_t n_hyps;
+	struct plume_gen_metrics metrics;
+};
+
+int plume_engine_generate(struct plume_engine *e, const struct plume_gen_params *p,
+			  struct plume_gen_result *res, struct plume_error *err);
+void plume_gen_result_free(struct plume_gen_result *res);
+
+/* Teacher-forced evaluation: run ids through one sequence (in prefill
+ * chunks) and call on_logits for every position with the logits predicting
+ * the next token. */
+typedef int (*plume_logits_fn)(void *user, size_t pos, const float *logits, uint32_t n_vocab);
+int plume_engine_eval(struct plume_engine *e, const int32_t *ids, size_t n_ids,
+		      plume_logits_fn on_logits, void *user, struct plume_error *err);
+
+#endif

@@ -1,0 +1,33 @@
+/* Engine internals shared by engine.c (setup) and generate.c (requests). */
+#ifndef PLUME_CORE_ENGINE_INTERNAL_H
+#define PLUME_CORE_ENGINE_INTERNAL_H
+
+#include "engine.h"
+#include "kv.h"
+
+struct plume_engine {
+	struct plume_cfg *cfg;
+	const struct plume_host *host;
+	struct plume_engine_params params;
+	char *search_path;
+	struct plume_model *model;
+	const struct plume_model_desc *desc;
+
+	struct plume_plugin *backend;
+	void *backend_ctx;
+	struct plume_backend_info backend_info;
+	struct plume_plugin *tokenizer;
+	void *tokenizer_ctx;
+	struct plume_tokenizer_info tok_info;
+	struct plume_plugin *strategy;
+	void *strategy_ctx;
+	uint32_t strategy_flags;
+	uint32_t max_live;
+
+	struct plume_kv kv;
+	uint32_t n_ctx;
+	uint32_t n_batch;
+	uint32_t kv_type;
+};
+
+#endif
