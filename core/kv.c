@@ -97,7 +97,7 @@ void plume_kv_table_release(struct plume_kv *kv, struct plume_kv_table *t)
 int plume_kv_prepare_write(struct plume_kv *kv, struct plume_kv_table *t, uint32_t pos,
 			   uint32_t *copy_src, uint32_t *copy_dst, struct plume_error *err)
 {
-	uint32_t b = pos / kv->block_size, id;
+	uint32_t b = pos / kv->block_size, id = 0;
 	int rc;
 
 	*copy_src = *copy_dst = UINT32_MAX;

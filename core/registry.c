@@ -283,6 +283,8 @@ static void json_str(FILE *out, const char *s)
 void plume_plugins_list(const char *search_path, FILE *out, int json)
 {
 	const char *dir = search_path ? search_path : "";
+	char **seen = NULL;
+	size_t n_seen = 0;
 	int first = 1;
 
 	if (json)
@@ -298,6 +300,26 @@ void plume_plugins_list(const char *search_path, FILE *out, int json)
 
 		snprintf(d, sizeof(d), "%.*s", (int)len, dir);
 		dir += len + (colon ? 1 : 0);
+		/* The same directory reached twice (build tree = exe dir) is listed once. */
+		{
+			char *real = realpath(d, NULL);
+			int dup = 0;
+			char **ns;
+
+			for (size_t k = 0; real && k < n_seen; k++)
+				dup |= !strcmp(seen[k], real);
+			if (!real || dup) {
+				free(real);
+				continue;
+			}
+			ns = realloc(seen, (n_seen + 1) * sizeof(*seen));
+			if (!ns) {
+				free(real);
+				continue;
+			}
+			seen = ns;
+			seen[n_seen++] = real;
+		}
 		n = scandir(d, &names, NULL, alphasort);
 		for (int i = 0; i < n; i++) {
 			const char *f = names[i]->d_name;
@@ -343,6 +365,9 @@ void plume_plugins_list(const char *search_path, FILE *out, int json)
 		}
 		free(names);
 	}
+	for (size_t k = 0; k < n_seen; k++)
+		free(seen[k]);
+	free(seen);
 	if (json)
 		fputs("]\n", out);
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "strlist.h"
 
 #define MAX_TESTS 16
 
@@ -76,7 +77,7 @@ int cmd_bench(int argc, char **argv)
 	long pp[MAX_TESTS] = {512}, tg[MAX_TESTS] = {128};
 	int n_pp = 1, n_tg = 1, reps = 5, rc = 1, first = 1;
 	struct stat st;
-	const char *model;
+	char *model = NULL;
 	char name[256];
 
 	if (cli_common(&c, argc, argv))
@@ -101,7 +102,11 @@ int cmd_bench(int argc, char **argv)
 		goto out;
 	if (plume_engine_create(c.cfg, 0, &e, &c.err))
 		goto fail;
-	model = plume_cfg_str(c.cfg, "model", "path");
+	model = plume_expand_path(plume_cfg_str(c.cfg, "model", "path"));
+	if (!model) {
+		cli_die("out of memory");
+		goto out;
+	}
 	snprintf(name, sizeof(name), "%s", strrchr(model, '/') ? strrchr(model, '/') + 1 : model);
 	if (c.json)
 		fputs("[", stdout);
@@ -153,6 +158,7 @@ int cmd_bench(int argc, char **argv)
 fail:
 	cli_fail(&c);
 out:
+	free(model);
 	plume_engine_destroy(e);
 	plume_cfg_destroy(c.cfg);
 	return rc;

@@ -1,0 +1,264 @@
+/* The CPU backend plugin: context, weight checks, KV pool, descriptor. The
+ * forward itself is in forward.c. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cpu.h"
+
+void *cpu_aligned_alloc(struct cpu_ctx *c, size_t n)
+{
+	uint8_t *raw = c->host->alloc(n + 64 + sizeof(void *)), *p;
+
+	if (!raw)
+		return NULL;
+	p = (uint8_t *)(((uintptr_t)raw + sizeof(void *) + 63) & ~(uintptr_t)63);
+	memcpy(p - sizeof(void *), &raw, sizeof(void *));
+	return p;
+}
+
+void cpu_aligned_free(struct cpu_ctx *c, void *p)
+{
+	void *raw;
+
+	if (!p)
+		return;
+	memcpy(&raw, (uint8_t *)p - sizeof(void *), sizeof(void *));
+	c->host->free(raw);
+}
+
+static void cpu_name(char *buf, size_t n, int threads)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256], *name = NULL;
+
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "model name", 10) && (name = strchr(line, ':'))) {
+				name += 2;
+				name[strcspn(name, "\n")] = '\0';
+				break;
+			}
+		fclose(f);
+	}
+	snprintf(buf, n, "%s (%d threads, %s)", name ? name : "cpu", threads,
+		 cpu_kernels_isa_name());
+}
+
+static int cpu_create(const struct plume_host *host, const struct plume_config *cfg,
+		      const struct plume_engine_params *params, void **out, struct plume_error *err)
+{
+	struct cpu_ctx *c = host->calloc(1, sizeof(*c));
+	const char *isa = "auto";
+
+	if (!c)
+		return host->error(err, PLUME_ERR_NOMEM, "cpu: out of memory");
+	c->host = host;
+	c->n_threads = params->n_threads ? (int)params->n_threads : 1;
+	host->config_string(cfg, "isa", &isa);
+	if (!strcmp(isa, "scalar"))
+		cpu_kernels_force(CPU_ISA_SCALAR);
+	else if (!strcmp(isa, "avx2"))
+		cpu_kernels_force(CPU_ISA_AVX2);
+	else
+		cpu_kernels_force(CPU_ISA_AUTO);
+	c->pool = pool_create(c->n_threads);
+	if (!c->pool) {
+		host->free(c);
+		return host->error(err, PLUME_ERR_NOMEM, "cpu: cannot start %d threads", (int)params->n_threads);
+	}
+	cpu_name(c->device, sizeof(c->device), c->n_threads);
+	*out = c;
+	return PLUME_OK;
+}
+
+static void kv_free(struct cpu_ctx *c)
+{
+	if (c->k)
+		for (uint32_t l = 0; l < c->m->n_layer; l++) {
+			cpu_aligned_free(c, c->k[l]);
+			cpu_aligned_free(c, c->v[l]);
+		}
+	c->host->free(c->k);
+	c->host->free(c->v);
+	c->k = c->v = NULL;
+}
+
+static void cpu_destroy(void *ctx)
+{
+	struct cpu_ctx *c = ctx;
+
+	if (!c)
+		return;
+	kv_free(c);
+	cpu_aligned_free(c, c->scratch);
+	pool_destroy(c->pool);
+	c->host->free(c);
+}
+
+static int cpu_get_info(void *ctx, struct plume_backend_info *info)
+{
+	struct cpu_ctx *c = ctx;
+	long pages = sysconf(_SC_PHYS_PAGES), avail = sysconf(_SC_AVPHYS_PAGES);
+	long psz = sysconf(_SC_PAGESIZE);
+
+	info->device_name = c->device;
+	info->mem_total = pages > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
+	info->mem_free = avail > 0 ? (uint64_t)avail * (uint64_t)psz : 0;
+	info->max_batch_tokens = 0;
+	return PLUME_OK;
+}
+
+static int check_tensor(struct cpu_ctx *c, const struct plume_tensor *t, struct plume_error *err)
+{
+	if (t && !cpu_type_supported(t->type))
+		return c->host->error(err, PLUME_ERR_UNSUPPORTED,
+				      "cpu: tensor '%s' has type %u, which the cpu backend does not compute",
+				      t->name, t->type);
+	return PLUME_OK;
+}
+
+static int cpu_load_model(void *ctx, const struct plume_model_desc *m, struct plume_error *err)
+{
+	struct cpu_ctx *c = ctx;
+	uint32_t unsupported = m->flags & (PLUME_MODEL_POST_NORMS | PLUME_MODEL_GELU_FFN |
+					   PLUME_MODEL_EMBD_SCALE | PLUME_MODEL_SLIDING_WINDOW);
+	int rc;
+
+	if (unsupported)
+		return c->host->error(err, PLUME_ERR_UNSUPPORTED,
+				      "cpu: architecture '%s' needs features the cpu forward does not have yet (flags 0x%x)",
+				      m->arch_name, unsupported);
+	if (m->n_embd % 32)
+		return c->host->error(err, PLUME_ERR_UNSUPPORTED, "cpu: n_embd %u is not a multiple of 32",
+				      m->n_embd);
+	if ((rc = check_tensor(c, m->tok_embd, err)) || (rc = check_tensor(c, m->output, err)))
+		return rc;
+	for (uint32_t l = 0; l < m->n_layer; l++) {
+		const struct plume_layer *L = plume_model_layer(m, l);
+		const struct plume_tensor *ts[] = {L->wq, L->wk, L->wv, L->wo, L->ffn_gate, L->ffn_up,
+						   L->ffn_down};
+
+		for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++)
+			if ((rc = check_tensor(c, ts[i], err)))
+				return rc;
+	}
+	c->m = m;
+	return PLUME_OK;
+}
+
+static size_t kv_elem(uint32_t type)
+{
+	return type == PLUME_KV_F32 ? 4 : 2;
+}
+
+static int cpu_kv_block_bytes(void *ctx, uint32_t block_size, uint32_t type, uint64_t *n,
+			      struct plume_error *err)
+{
+	struct cpu_ctx *c = ctx;
+	const struct plume_model_desc *m = c->m;
+
+	if (!m)
+		return c->host->error(err, PLUME_ERR_INVALID, "cpu: kv_block_bytes before load_model");
+	if (type != PLUME_KV_F16 && type != PLUME_KV_F32)
+		return c->host->error(err, PLUME_ERR_UNSUPPORTED, "cpu: kv type %u is not supported (f16, f32)",
+				      type);
+	*n = (uint64_t)block_size * m->n_layer * m->n_head_kv * (m->head_dim_k + m->head_dim_v) *
+	     kv_elem(type);
+	return PLUME_OK;
+}
+
+static int cpu_kv_init(void *ctx, const struct plume_kv_desc *kv, struct plume_error *err)
+{
+	struct cpu_ctx *c = ctx;
+	const struct plume_model_desc *m = c->m;
+	uint64_t bytes = 0;
+	size_t per_layer_k, per_layer_v;
+	int rc = cpu_kv_block_bytes(ctx, kv->block_size, kv->type, &bytes, err);
+
+	if (rc)
+		return rc;
+	if (!kv->n_blocks || !kv->block_size)
+		return c->host->error(err, PLUME_ERR_INVALID, "cpu: empty kv pool");
+	kv_free(c);
+	c->kv_type = kv->type;
+	c->n_blocks = kv->n_blocks;
+	c->block_size = kv->block_size;
+	c->kv_row_k = (size_t)m->n_head_kv * m->head_dim_k * kv_elem(kv->type);
+	c->kv_row_v = (size_t)m->n_head_kv * m->head_dim_v * kv_elem(kv->type);
+	per_layer_k = c->kv_row_k * kv->block_size * kv->n_blocks;
+	per_layer_v = c->kv_row_v * kv->block_size * kv->n_blocks;
+	c->k = c->host->calloc(m->n_layer, sizeof(*c->k));
+	c->v = c->host->calloc(m->n_layer, sizeof(*c->v));
+	if (!c->k || !c->v)
+		goto nomem;
+	for (uint32_t l = 0; l < m->n_layer; l++) {
+		c->k[l] = cpu_aligned_alloc(c, per_layer_k);
+		c->v[l] = cpu_aligned_alloc(c, per_layer_v);
+		if (!c->k[l] || !c->v[l])
+			goto nomem;
+	}
+	return PLUME_OK;
+nomem:
+	kv_free(c);
+	return c->host->error(err, PLUME_ERR_NOMEM,
+			      "cpu: cannot allocate the kv cache: %u blocks x %llu bytes",
+			      kv->n_blocks, (unsigned long long)bytes);
+}
+
+static int cpu_kv_copy(void *ctx, const uint32_t *src, const uint32_t *dst, uint32_t n,
+		       struct plume_error *err)
+{
+	struct cpu_ctx *c = ctx;
+	size_t bk = c->kv_row_k * c->block_size, bv = c->kv_row_v * c->block_size;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (src[i] >= c->n_blocks || dst[i] >= c->n_blocks)
+			return c->host->error(err, PLUME_ERR_RANGE, "cpu: kv_copy block %u -> %u outside the pool (%u)",
+					      src[i], dst[i], c->n_blocks);
+		for (uint32_t l = 0; l < c->m->n_layer; l++) {
+			memcpy(c->k[l] + dst[i] * bk, c->k[l] + src[i] * bk, bk);
+			memcpy(c->v[l] + dst[i] * bv, c->v[l] + src[i] * bv, bv);
+		}
+	}
+	return PLUME_OK;
+}
+
+static int cpu_forward_op(void *ctx, const struct plume_batch *b, struct plume_error *err)
+{
+	return cpu_forward(ctx, b, err);
+}
+
+static const struct plume_backend_ops cpu_ops = {
+	.size = sizeof(struct plume_backend_ops),
+	.abi_minor = PLUME_ABI_MINOR,
+	.create = cpu_create,
+	.destroy = cpu_destroy,
+	.get_info = cpu_get_info,
+	.load_model = cpu_load_model,
+	.kv_block_bytes = cpu_kv_block_bytes,
+	.kv_init = cpu_kv_init,
+	.kv_copy = cpu_kv_copy,
+	.forward = cpu_forward_op,
+};
+
+static const struct plume_option cpu_options[] = {
+	{"isa", PLUME_OPT_ENUM, "auto", 1, 0, "auto|avx2|scalar",
+	 "kernel implementation: auto picks the best this CPU runs"},
+};
+
+static const struct plume_plugin_desc cpu_desc = {
+	.size = sizeof(struct plume_plugin_desc),
+	.abi_minor = PLUME_ABI_MINOR,
+	.abi_major = PLUME_ABI_MAJOR,
+	.kind = PLUME_KIND_BACKEND,
+	.name = "cpu",
+	.version = "0.1.0",
+	.description = "CPU backend: llama-family forward, quantized integer dot products, threads",
+	.options = cpu_options,
+	.n_options = 1,
+	.option_size = sizeof(struct plume_option),
+	.ops = &cpu_ops,
+};
+
+PLUME_PLUGIN_DEFINE(cpu_desc)

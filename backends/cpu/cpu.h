@@ -1,0 +1,32 @@
+/* The CPU backend's context and the forward's internal entry points. */
+#ifndef PLUME_CPU_H
+#define PLUME_CPU_H
+
+#include "kernels.h"
+#include "plume/backend.h"
+#include "threadpool.h"
+
+struct cpu_ctx {
+	const struct plume_host *host;
+	struct pool *pool;
+	int n_threads;
+	char device[160];
+	const struct plume_model_desc *m;
+
+	/* KV pool: per layer, K and V as [n_blocks][block_size][n_head_kv][head_dim] */
+	uint32_t kv_type;          /* PLUME_KV_F16 or PLUME_KV_F32 */
+	uint32_t n_blocks, block_size;
+	size_t kv_row_k, kv_row_v; /* bytes of one token's K / V in one layer */
+	uint8_t **k, **v;          /* [n_layer] */
+
+	/* scratch, grown on demand (host memory, 64-byte aligned) */
+	void *scratch;
+	size_t scratch_size;
+};
+
+void *cpu_aligned_alloc(struct cpu_ctx *c, size_t n);
+void cpu_aligned_free(struct cpu_ctx *c, void *p);
+
+int cpu_forward(struct cpu_ctx *c, const struct plume_batch *b, struct plume_error *err);
+
+#endif

@@ -1,0 +1,485 @@
+/* The llama-family forward on the CPU, matching llama.cpp's CPU arithmetic:
+ * RMSNorm (sum of squares in double), activations quantized once per row to
+ * the weight type's dot-product format, RoPE angles built by repeated float
+ * multiplication, K/V stored as F16, the query rounded to F16 for Q·K and
+ * the softmax weights rounded to F16 for the product with V. */
+#include <math.h>
+#include <string.h>
+
+#include "cpu.h"
+
+struct fwd {
+	struct cpu_ctx *c;
+	const struct plume_model_desc *m;
+	const struct plume_batch *b;
+	int64_t T, E, Dq, Dk, Dv, F;
+	float *x, *xn, *q, *k, *v, *att, *g, *u, *tmp;   /* [T][..] */
+	float *rope_cos, *rope_sin;                       /* [T][n_rot/2] */
+	uint8_t *act[3];                                  /* quantized inputs */
+	float *scores;                                    /* [nth][ctx] */
+	float *qh;                                        /* [nth][head_dim] query (f16-rounded) */
+	int64_t ctx;                                      /* most positions any token attends */
+	uint32_t layer;
+};
+
+/* ---- matrix products over the pool ------------------------------------ */
+
+struct mm {
+	const struct plume_tensor *w;
+	const uint8_t *act;
+	size_t act_row;
+	float *y;
+	int64_t ldy;
+};
+
+struct mm_job {
+	struct mm mm[3];
+	int n;
+	int64_t n_tok;
+};
+
+static void mm_worker(void *arg, int ith, int nth)
+{
+	struct mm_job *j = arg;
+
+	for (int i = 0; i < j->n; i++) {
+		const struct mm *p = &j->mm[i];
+		int64_t rows = p->w->ne[1], k = p->w->ne[0], lo, hi;
+
+		pool_range(rows, ith, nth, &lo, &hi);
+		if (lo < hi)
+			cpu_gemm(p->w->type, k, p->w->data, cpu_row_bytes(p->w->type, k), lo, hi,
+				 p->act, p->act_row, j->n_tok, p->y, p->ldy);
+	}
+}
+
+/* Quantize T rows of x (length k) for weight type wtype into buf; returns
+ * the row stride. */
+static size_t quantize_rows(uint32_t wtype, const float *x, int64_t T, int64_t k, uint8_t *buf)
+{
+	uint32_t at = cpu_vec_dot_type(wtype);
+	size_t row = cpu_row_bytes(at, k);
+
+	for (int64_t t = 0; t < T; t++)
+		cpu_quantize_row(at, x + t * k, buf + (size_t)t * row, k);
+	return row;
+}
+
+/* y_i = W_i · x for up to three weights sharing one input; inputs quantized
+ * once per distinct activation type. */
+static void matmuls(struct fwd *f, const float *x, int64_t k, int n,
+		    const struct plume_tensor *const *w, float *const *y)
+{
+	struct mm_job j = {.n = n, .n_tok = f->T};
+	uint32_t done_type[3];
+	size_t done_row[3];
+	int n_done = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint32_t at = cpu_vec_dot_type(w[i]->type);
+		int found = -1;
+
+		for (int d = 0; d < n_done; d++)
+			if (done_type[d] == at)
+				found = d;
+		if (found < 0) {
+			found = n_done++;
+			done_type[found] = at;
+			done_row[found] = quantize_rows(w[i]->type, x, f->T, k, f->act[found]);
+		}
+		j.mm[i] = (struct mm){w[i], f->act[found], done_row[found], y[i], w[i]->ne[1]};
+	}
+	pool_run(f->c->pool, mm_worker, &j);
+}
+
+/* ---- elementwise ------------------------------------------------------ */
+
+static void rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps)
+{
+	double sum = 0.0;
+	float mean, scale;
+
+	for (int64_t i = 0; i < n; i++)
+		sum += (double)(x[i] * x[i]);
+	mean = (float)(sum / n);
+	scale = 1.0f / sqrtf(mean + eps);
+	for (int64_t i = 0; i < n; i++)
+		y[i] = (x[i] * scale) * w[i];
+}
+
+static void add_bias(float *y, const struct plume_tensor *b, int64_t T, int64_t n)
+{
+	const float *bv = b->data;
+
+	for (int64_t t = 0; t < T; t++)
+		for (int64_t i = 0; i < n; i++)
+			y[t * n + i] += bv[i];
+}
+
+/* Angles as ggml builds them: theta = p, then *= base^(-2/n_rot) per pair. */
+static void rope_tables(struct fwd *f)
+{
+	const struct plume_model_desc *m = f->m;
+	int64_t half = m->n_rot / 2;
+	float theta_scale = powf(m->rope_freq_base, -2.0f / (float)m->n_rot);
+	const float *ff = m->rope_freqs ? m->rope_freqs->data : NULL;
+
+	for (int64_t t = 0; t < f->T; t++) {
+		float theta = (float)f->b->positions[t];
+
+		for (int64_t i = 0; i < half; i++) {
+			float th = (ff ? theta / ff[i] : theta) * m->rope_freq_scale;
+
+			f->rope_cos[t * half + i] = cosf(th);
+			f->rope_sin[t * half + i] = sinf(th);
+			theta *= theta_scale;
+		}
+	}
+}
+
+static void rope(struct fwd *f, float *v, int64_t t, int64_t n_head, int64_t hd)
+{
+	const struct plume_model_desc *m = f->m;
+	int64_t half = m->n_rot / 2;
+	const float *cs = f->rope_cos + t * half, *sn = f->rope_sin + t * half;
+
+	for (int64_t h = 0; h < n_head; h++) {
+		float *x = v + h * hd;
+
+		for (int64_t i = 0; i < half; i++) {
+			int64_t a = m->rope_type == PLUME_ROPE_NEOX ? i : 2 * i;
+			int64_t b = m->rope_type == PLUME_ROPE_NEOX ? i + half : 2 * i + 1;
+			float x0 = x[a], x1 = x[b];
+
+			x[a] = x0 * cs[i] - x1 * sn[i];
+			x[b] = x0 * sn[i] + x1 * cs[i];
+		}
+	}
+}
+
+static inline float round_f16(float x)
+{
+	return cpu_fp16_to_fp32(cpu_fp32_to_fp16(x));
+}
+
+/* ---- attention -------------------------------------------------------- */
+
+static inline const uint8_t *kv_at(struct cpu_ctx *c, uint8_t *base, size_t row,
+				   const uint32_t *table, int64_t pos)
+{
+	uint32_t blk = table[pos / c->block_size];
+
+	return base + ((size_t)blk * c->block_size + (size_t)(pos % c->block_size)) * row;
+}
+
+static void kv_write(struct fwd *f)
+{
+	struct cpu_ctx *c = f->c;
+	int f16 = c->kv_type == PLUME_KV_F16;
+
+	for (int64_t t = 0; t < f->T; t++) {
+		const uint32_t *table = f->b->block_tables[f->b->seq[t]];
+		uint8_t *kd = (uint8_t *)kv_at(c, c->k[f->layer], c->kv_row_k, table, f->b->positions[t]);
+		uint8_t *vd = (uint8_t *)kv_at(c, c->v[f->layer], c->kv_row_v, table, f->b->positions[t]);
+
+		if (f16) {
+			cpu_quantize_row(PLUME_DTYPE_F16, f->k + t * f->Dk, kd, f->Dk);
+			cpu_quantize_row(PLUME_DTYPE_F16, f->v + t * f->Dv, vd, f->Dv);
+		} else {
+			memcpy(kd, f->k + t * f->Dk, (size_t)f->Dk * 4);
+			memcpy(vd, f->v + t * f->Dv, (size_t)f->Dv * 4);
+		}
+	}
+}
+
+static void attn_worker(void *arg, int ith, int nth)
+{
+	struct fwd *f = arg;
+	struct cpu_ctx *c = f->c;
+	const struct plume_model_desc *m = f->m;
+	const struct plume_layer *L = plume_model_layer(m, f->layer);
+	int64_t hq = L->n_head, group = L->n_head / L->n_head_kv, hd = m->head_dim_k, hv = m->head_dim_v;
+	int f16 = c->kv_type == PLUME_KV_F16;
+	float *sc = f->scores + ith * f->ctx, *qv = f->qh + ith * hd;
+	int64_t lo, hi;
+
+	pool_range(f->T * hq, ith, nth, &lo, &hi);
+	for (int64_t job = lo; job < hi; job++) {
+		int64_t t = job / hq, h = job % hq, g = h / group, p = f->b->positions[t];
+		const uint32_t *table = f->b->block_tables[f->b->seq[t]];
+		const float *q = f->q + t * f->Dq + h * hd;
+		float *out = f->att + t * (hq * hv) + h * hv;
+		float max = -INFINITY, inv;
+		double sum = 0.0;
+
+		for (int64_t d = 0; d < hd; d++)
+			qv[d] = f16 ? round_f16(q[d]) : q[d];
+		for (int64_t j = 0; j <= p; j++) {
+			const uint8_t *kr = kv_at(c, c->k[f->layer], c->kv_row_k, table, j);
+			float s = 0.0f;
+
+			if (f16) {
+				const uint16_t *kh = (const uint16_t *)kr + g * hd;
+
+				for (int64_t d = 0; d < hd; d++)
+					s += cpu_fp16_to_fp32(kh[d]) * qv[d];
+			} else {
+				const float *kf = (const float *)kr + g * hd;
+
+				for (int64_t d = 0; d < hd; d++)
+					s += kf[d] * qv[d];
+			}
+			s *= m->attn_scale;
+			sc[j] = s;
+			if (s > max)
+				max = s;
+		}
+		for (int64_t j = 0; j <= p; j++) {
+			float e = expf(sc[j] - max);
+
+			sc[j] = e;
+			sum += (double)e;
+		}
+		inv = (float)(1.0 / sum);
+		for (int64_t d = 0; d < hv; d++)
+			out[d] = 0.0f;
+		for (int64_t j = 0; j <= p; j++) {
+			const uint8_t *vr = kv_at(c, c->v[f->layer], c->kv_row_v, table, j);
+			float w = sc[j] * inv;
+
+			if (f16) {
+				const uint16_t *vh = (const uint16_t *)vr + g * hv;
+
+				w = round_f16(w);
+				for (int64_t d = 0; d < hv; d++)
+					out[d] += w * cpu_fp16_to_fp32(vh[d]);
+			} else {
+				const float *vf = (const float *)vr + g * hv;
+
+				for (int64_t d = 0; d < hv; d++)
+					out[d] += w * vf[d];
+			}
+		}
+	}
+}
+
+/* ---- the forward ------------------------------------------------------ */
+
+static int validate(struct cpu_ctx *c, const struct plume_batch *b, struct plume_error *err)
+{
+	if (!c->m || !c->k)
+		return c->host->error(err, PLUME_ERR_INVALID, "cpu: forward before load_model and kv_init");
+	if (!b->n_tokens || !b->tokens || !b->positions || !b->seq || !b->n_seqs)
+		return c->host->error(err, PLUME_ERR_INVALID, "cpu: empty batch");
+	for (uint32_t s = 0; s < b->n_seqs; s++)
+		for (uint32_t i = 0; i < b->n_blocks[s]; i++)
+			if (b->block_tables[s][i] >= c->n_blocks)
+				return c->host->error(err, PLUME_ERR_RANGE,
+						      "cpu: sequence %u names block %u, the pool has %u",
+						      s, b->block_tables[s][i], c->n_blocks);
+	for (uint32_t t = 0; t < b->n_tokens; t++) {
+		uint32_t s = b->seq[t];
+
+		if (b->tokens[t] < 0 || (uint32_t)b->tokens[t] >= c->m->n_vocab)
+			return c->host->error(err, PLUME_ERR_RANGE, "cpu: token %d outside the vocabulary (%u)",
+					      b->tokens[t], c->m->n_vocab);
+		if (s >= b->n_seqs)
+			return c->host->error(err, PLUME_ERR_RANGE, "cpu: token %u names sequence %u of %u",
+					      t, s, b->n_seqs);
+		if (b->positions[t] < 0 ||
+		    (uint64_t)b->positions[t] >= (uint64_t)b->n_blocks[s] * c->block_size)
+			return c->host->error(err, PLUME_ERR_RANGE,
+					      "cpu: position %d of sequence %u is not covered by its %u blocks",
+					      b->positions[t], s, b->n_blocks[s]);
+	}
+	for (uint32_t i = 0; i < b->n_logits; i++)
+		if (b->logits_idx[i] >= b->n_tokens)
+			return c->host->error(err, PLUME_ERR_RANGE, "cpu: logits row %u names token %u of %u",
+					      i, b->logits_idx[i], b->n_tokens);
+	for (uint32_t i = 0; i < b->n_hidden; i++)
+		if (b->hidden_idx[i] >= b->n_tokens)
+			return c->host->error(err, PLUME_ERR_RANGE, "cpu: hidden row %u names token %u of %u",
+					      i, b->hidden_idx[i], b->n_tokens);
+	return PLUME_OK;
+}
+
+static int setup(struct fwd *f, struct plume_error *err)
+{
+	struct cpu_ctx *c = f->c;
+	const struct plume_model_desc *m = f->m;
+	int64_t T = f->T, nth = pool_threads(c->pool), widest, half = m->n_rot / 2;
+	size_t need = 0, act_bytes;
+	uint8_t *p;
+	int64_t rows_out = f->b->n_logits > T ? f->b->n_logits : T;
+
+	f->ctx = 1;
+	for (uint32_t s = 0; s < f->b->n_seqs; s++)
+		if ((int64_t)f->b->n_blocks[s] * c->block_size > f->ctx)
+			f->ctx = (int64_t)f->b->n_blocks[s] * c->block_size;
+	widest = f->E > f->F ? f->E : f->F;
+	if (f->Dq > widest)
+		widest = f->Dq;
+	act_bytes = (size_t)rows_out * (size_t)widest * 4 + 64;
+#define SZ(n) (((size_t)(n) * 4 + 63) & ~(size_t)63)
+	need = SZ(T * f->E) * 3 + SZ(T * f->Dq) + SZ(T * f->Dk) + SZ(T * f->Dv) +
+	       SZ(T * (int64_t)m->n_head * m->head_dim_v) + SZ(T * f->F) * 2 + SZ(T * half) * 2 +
+	       3 * ((act_bytes + 63) & ~(size_t)63) + SZ(nth * f->ctx) + SZ(nth * m->head_dim_k) +
+	       SZ(rows_out * f->E);
+	if (need > c->scratch_size) {
+		cpu_aligned_free(c, c->scratch);
+		c->scratch = cpu_aligned_alloc(c, need);
+		c->scratch_size = c->scratch ? need : 0;
+		if (!c->scratch)
+			return c->host->error(err, PLUME_ERR_NOMEM,
+					      "cpu: cannot allocate %zu bytes of activations for %lld tokens",
+					      need, (long long)T);
+	}
+	p = c->scratch;
+#define TAKE(dst, n) do { (dst) = (void *)p; p += SZ(n); } while (0)
+	TAKE(f->x, T * f->E);
+	TAKE(f->xn, rows_out * f->E);
+	TAKE(f->tmp, T * f->E);
+	TAKE(f->q, T * f->Dq);
+	TAKE(f->k, T * f->Dk);
+	TAKE(f->v, T * f->Dv);
+	TAKE(f->att, T * (int64_t)m->n_head * m->head_dim_v);
+	TAKE(f->g, T * f->F);
+	TAKE(f->u, T * f->F);
+	TAKE(f->rope_cos, T * half);
+	TAKE(f->rope_sin, T * half);
+	for (int i = 0; i < 3; i++) {
+		f->act[i] = p;
+		p += (act_bytes + 63) & ~(size_t)63;
+	}
+	TAKE(f->scores, nth * f->ctx);
+	TAKE(f->qh, nth * m->head_dim_k);
+#undef TAKE
+#undef SZ
+	return PLUME_OK;
+}
+
+static void layer(struct fwd *f, uint32_t il)
+{
+	const struct plume_model_desc *m = f->m;
+	const struct plume_layer *L = plume_model_layer(m, il);
+	int64_t T = f->T, E = f->E, F = L->n_ff, hd = m->head_dim_k;
+	int64_t Dq = (int64_t)L->n_head * hd, Dk = (int64_t)L->n_head_kv * hd;
+	int64_t Dv = (int64_t)L->n_head_kv * m->head_dim_v, Datt = (int64_t)L->n_head * m->head_dim_v;
+
+	f->layer = il;
+	/* attention block */
+	for (int64_t t = 0; t < T; t++)
+		rmsnorm(f->xn + t * E, f->x + t * E, L->attn_norm->data, E, m->norm_eps);
+	{
+		const struct plume_tensor *w[3] = {L->wq, L->wk, L->wv};
+		float *y[3] = {f->q, f->k, f->v};
+
+		matmuls(f, f->xn, E, 3, w, y);
+	}
+	if (L->bq) {
+		add_bias(f->q, L->bq, T, Dq);
+		add_bias(f->k, L->bk, T, Dk);
+		add_bias(f->v, L->bv, T, Dv);
+	}
+	if (L->q_norm)
+		for (int64_t t = 0; t < T; t++) {
+			for (int64_t h = 0; h < L->n_head; h++)
+				rmsnorm(f->q + t * Dq + h * hd, f->q + t * Dq + h * hd, L->q_norm->data,
+					hd, m->norm_eps);
+			for (int64_t h = 0; h < L->n_head_kv; h++)
+				rmsnorm(f->k + t * Dk + h * hd, f->k + t * Dk + h * hd, L->k_norm->data,
+					hd, m->norm_eps);
+		}
+	for (int64_t t = 0; t < T; t++) {
+		rope(f, f->q + t * Dq, t, L->n_head, hd);
+		rope(f, f->k + t * Dk, t, L->n_head_kv, hd);
+	}
+	f->Dq = Dq;
+	f->Dk = Dk;
+	f->Dv = Dv;
+	kv_write(f);
+	pool_run(f->c->pool, attn_worker, f);
+	{
+		const struct plume_tensor *w[1] = {L->wo};
+		float *y[1] = {f->tmp};
+
+		matmuls(f, f->att, Datt, 1, w, y);
+	}
+	if (L->bo)
+		add_bias(f->tmp, L->bo, T, E);
+	for (int64_t i = 0; i < T * E; i++)
+		f->x[i] += f->tmp[i];
+
+	/* feed-forward block */
+	for (int64_t t = 0; t < T; t++)
+		rmsnorm(f->xn + t * E, f->x + t * E, L->ffn_norm->data, E, m->norm_eps);
+	{
+		const struct plume_tensor *w[2] = {L->ffn_gate, L->ffn_up};
+		float *y[2] = {f->g, f->u};
+
+		matmuls(f, f->xn, E, 2, w, y);
+	}
+	for (int64_t i = 0; i < T * F; i++) {
+		float g = f->g[i];
+
+		f->g[i] = g / (1.0f + expf(-g)) * f->u[i];
+	}
+	{
+		const struct plume_tensor *w[1] = {L->ffn_down};
+		float *y[1] = {f->tmp};
+
+		matmuls(f, f->g, F, 1, w, y);
+	}
+	for (int64_t i = 0; i < T * E; i++)
+		f->x[i] += f->tmp[i];
+}
+
+int cpu_forward(struct cpu_ctx *c, const struct plume_batch *b, struct plume_error *err)
+{
+	const struct plume_model_desc *m = c->m;
+	struct fwd f = {0};
+	int rc = validate(c, b, err);
+
+	if (rc)
+		return rc;
+	f.c = c;
+	f.m = m;
+	f.b = b;
+	f.T = b->n_tokens;
+	f.E = m->n_embd;
+	f.F = m->n_ff;
+	f.Dq = (int64_t)m->n_head * m->head_dim_k;
+	f.Dk = (int64_t)m->n_head_kv * m->head_dim_k;
+	f.Dv = (int64_t)m->n_head_kv * m->head_dim_v;
+	rc = setup(&f, err);
+	if (rc)
+		return rc;
+	{
+		size_t row = cpu_row_bytes(m->tok_embd->type, f.E);
+
+		for (int64_t t = 0; t < f.T; t++)
+			cpu_dequant_row(m->tok_embd->type,
+					(const uint8_t *)m->tok_embd->data + (size_t)b->tokens[t] * row,
+					f.x + t * f.E, f.E);
+	}
+	rope_tables(&f);
+	for (uint32_t il = 0; il < m->n_layer; il++)
+		layer(&f, il);
+
+	/* final norm: hidden states and logits of the requested rows */
+	for (uint32_t i = 0; i < b->n_hidden; i++)
+		rmsnorm(b->hidden + (size_t)i * f.E, f.x + (size_t)b->hidden_idx[i] * f.E,
+			m->output_norm->data, f.E, m->norm_eps);
+	if (b->n_logits) {
+		struct mm_job j = {.n = 1, .n_tok = b->n_logits};
+		size_t row;
+
+		for (uint32_t i = 0; i < b->n_logits; i++)
+			rmsnorm(f.xn + (size_t)i * f.E, f.x + (size_t)b->logits_idx[i] * f.E,
+				m->output_norm->data, f.E, m->norm_eps);
+		row = quantize_rows(m->output->type, f.xn, b->n_logits, f.E, f.act[0]);
+		j.mm[0] = (struct mm){m->output, f.act[0], row, b->logits, m->output->ne[1]};
+		pool_run(c->pool, mm_worker, &j);
+	}
+	return PLUME_OK;
+}

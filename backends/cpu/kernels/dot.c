@@ -1,0 +1,368 @@
+/* Portable dot products of one weight row with one quantized activation row
+ * (integer block sums scaled per block, as llama.cpp's reference kernels),
+ * the matrix product over an output-row slice, and ISA dispatch. */
+#include <math.h>
+
+#include "kernels_impl.h"
+
+static float dot_f32(int64_t n, const void *w, const void *a)
+{
+	const float *x = w, *y = a;
+	float acc[8] = {0};
+	int64_t i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		for (int j = 0; j < 8; j++)
+			acc[j] += x[i + j] * y[i + j];
+	for (; i < n; i++)
+		acc[0] += x[i] * y[i];
+	return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+static float dot_f16(int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	float acc[8] = {0};
+	int64_t i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		for (int j = 0; j < 8; j++)
+			acc[j] += h2f(x + 2 * (i + j)) * h2f(y + 2 * (i + j));
+	for (; i < n; i++)
+		acc[0] += h2f(x + 2 * i) * h2f(y + 2 * i);
+	return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+static float dot_bf16(int64_t n, const void *w, const void *a)
+{
+	const uint16_t *x = w, *y = a;
+	double acc = 0;
+
+	for (int64_t i = 0; i < n; i++) {
+		uint16_t p, q;
+
+		memcpy(&p, x + i, 2);
+		memcpy(&q, y + i, 2);
+		acc += (double)cpu_bf16_to_fp32(p) * cpu_bf16_to_fp32(q);
+	}
+	return (float)acc;
+}
+
+static float dot_q4_0(int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	float sum = 0;
+
+	for (int64_t b = 0; b < n / 32; b++, x += 18, y += 34) {
+		const int8_t *q = (const int8_t *)(y + 2);
+		int s = 0;
+
+		for (int j = 0; j < 16; j++)
+			s += ((x[2 + j] & 15) - 8) * q[j] + ((x[2 + j] >> 4) - 8) * q[j + 16];
+		sum += (float)s * (h2f(x) * h2f(y));
+	}
+	return sum;
+}
+
+static float dot_q4_1(int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	float sum = 0;
+
+	for (int64_t b = 0; b < n / 32; b++, x += 20, y += 36) {
+		const int8_t *q = (const int8_t *)(y + 4);
+		int s = 0;
+
+		for (int j = 0; j < 16; j++)
+			s += (x[4 + j] & 15) * q[j] + (x[4 + j] >> 4) * q[j + 16];
+		sum += (h2f(x) * h2f(y)) * (float)s + h2f(x + 2) * h2f(y + 2);
+	}
+	return sum;
+}
+
+static float dot_q5_0(int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	float sum = 0;
+
+	for (int64_t b = 0; b < n / 32; b++, x += 22, y += 34) {
+		const int8_t *q = (const int8_t *)(y + 2);
+		uint32_t qh;
+		int s = 0;
+
+		memcpy(&qh, x + 2, 4);
+		for (int j = 0; j < 16; j++) {
+			int lo = ((x[6 + j] & 15) | (((qh >> j) & 1) << 4)) - 16;
+			int hi = ((x[6 + j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16;
+
+			s += lo * q[j] + hi * q[j + 16];
+		}
+		sum += (float)s * (h2f(x) * h2f(y));
+	}
+	return sum;
+}
+
+static float dot_q5_1(int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	float sum = 0;
+
+	for (int64_t b = 0; b < n / 32; b++, x += 24, y += 36) {
+		const int8_t *q = (const int8_t *)(y + 4);
+		uint32_t qh;
+		int s = 0;
+
+		memcpy(&qh, x + 4, 4);
+		for (int j = 0; j < 16; j++) {
+			int lo = (x[8 + j] & 15) | (((qh >> j) & 1) << 4);
+			int hi = (x[8 + j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
+
+			s += lo * q[j] + hi * q[j + 16];
+		}
+		sum += (h2f(x) * h2f(y)) * (float)s + h2f(x + 2) * h2f(y + 2);
+	}
+	return sum;
+}
+
+static float dot_q8_0(int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	float sum = 0;
+
+	for (int64_t b = 0; b < n / 32; b++, x += 34, y += 34) {
+		const int8_t *p = (const int8_t *)(x + 2), *q = (const int8_t *)(y + 2);
+		int s = 0;
+
+		for (int j = 0; j < 32; j++)
+			s += p[j] * q[j];
+		sum += (float)s * (h2f(x) * h2f(y));
+	}
+	return sum;
+}
+
+/* Q8_K activation block: d (f32) at 0, qs at 4, bsums (i16) at 260. */
+static inline float q8k_d(const uint8_t *y)
+{
+	float d;
+
+	memcpy(&d, y, 4);
+	return d;
+}
+
+static inline int q8k_bsum(const uint8_t *y, int g)
+{
+	int16_t s;
+
+	memcpy(&s, y + 260 + 2 * g, 2);
+	return s;
+}
+
+static float dot_q2_k(int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	float sum = 0;
+
+	for (int64_t b = 0; b < n / 256; b++, x += 84, y += 292) {
+		const int8_t *q = (const int8_t *)(y + 4);
+		int isum = 0, msum = 0;
+
+		for (int s = 0; s < 16; s++)
+			msum += (x[s] >> 4) * q8k_bsum(y, s);
+		for (int e = 0; e < 256; e += 16) {
+			int h = e / 128, r = e % 128, j = r / 32, t = r % 32, si = 0;
+
+			for (int l = 0; l < 16; l++)
+				si += ((x[16 + 32 * h + t + l] >> (2 * j)) & 3) * q[e + l];
+			isum += (x[e / 16] & 15) * si;
+		}
+		sum += q8k_d(y) * h2f(x + 80) * (float)isum - q8k_d(y) * h2f(x + 82) * (float)msum;
+	}
+	return sum;
+}
+
+static float dot_q3_k(int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	float sum = 0;
+
+	for (int64_t b = 0; b < n / 256; b++, x += 110, y += 292) {
+		const uint8_t *hm = x, *qs = x + 32, *S = x + 96;
+		const int8_t *q = (const int8_t *)(y + 4);
+		int isum = 0;
+
+		for (int i = 0; i < 16; i++) {
+			int lo = i < 8 ? S[i] & 15 : S[i - 8] >> 4;
+			int hi = (S[8 + (i & 3)] >> (2 * (i >> 2))) & 3;
+			int sc = (lo | hi << 4) - 32, si = 0;
+
+			for (int l = 0; l < 16; l++) {
+				int e = 16 * i + l, h = e / 128, r = e % 128, j = r / 32, t = r % 32;
+				int low = (qs[32 * h + t] >> (2 * j)) & 3;
+				int flag = (hm[t] >> (4 * h + j)) & 1;
+
+				si += (low - (flag ? 0 : 4)) * q[e];
+			}
+			isum += sc * si;
+		}
+		sum += q8k_d(y) * h2f(x + 108) * (float)isum;
+	}
+	return sum;
+}
+
+static float dot_q45_k(int64_t n, const void *w, const void *a, int five)
+{
+	const uint8_t *x = w, *y = a;
+	size_t bs = five ? 176 : 144;
+	float sum = 0;
+
+	for (int64_t b = 0; b < n / 256; b++, x += bs, y += 292) {
+		const uint8_t *qh = x + 16, *qs = x + (five ? 48 : 16);
+		const int8_t *q = (const int8_t *)(y + 4);
+		int isum = 0, msum = 0;
+
+		for (int k = 0; k < 8; k++) {
+			int sc, m, si = 0, c = k / 2, half = k % 2;
+
+			cpu_k_scale_min(x + 4, k, &sc, &m);
+			for (int l = 0; l < 32; l++) {
+				int v = half ? qs[32 * c + l] >> 4 : qs[32 * c + l] & 15;
+
+				if (five)
+					v += 16 * ((qh[l] >> k) & 1);
+				si += v * q[32 * k + l];
+			}
+			isum += sc * si;
+			msum += m * (q8k_bsum(y, 2 * k) + q8k_bsum(y, 2 * k + 1));
+		}
+		sum += q8k_d(y) * h2f(x) * (float)isum - q8k_d(y) * h2f(x + 2) * (float)msum;
+	}
+	return sum;
+}
+
+static float dot_q4_k(int64_t n, const void *w, const void *a)
+{
+	return dot_q45_k(n, w, a, 0);
+}
+
+static float dot_q5_k(int64_t n, const void *w, const void *a)
+{
+	return dot_q45_k(n, w, a, 1);
+}
+
+static float dot_q6_k(int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	float sum = 0;
+
+	for (int64_t b = 0; b < n / 256; b++, x += 210, y += 292) {
+		const uint8_t *ql = x, *qh = x + 128;
+		const int8_t *sc = (const int8_t *)(x + 192), *q = (const int8_t *)(y + 4);
+		int isum = 0;
+
+		for (int s = 0; s < 16; s++) {
+			int si = 0;
+
+			for (int l16 = 0; l16 < 16; l16++) {
+				int e = 16 * s + l16, h = e / 128, r = e % 128, g = r / 32, l = r % 32;
+				int src = ql[64 * h + l + ((g & 1) ? 32 : 0)];
+				int low = g < 2 ? src & 15 : src >> 4;
+				int high = (qh[32 * h + l] >> (2 * g)) & 3;
+
+				si += ((low | high << 4) - 32) * q[e];
+			}
+			isum += sc[s] * si;
+		}
+		sum += q8k_d(y) * h2f(x + 208) * (float)isum;
+	}
+	return sum;
+}
+
+cpu_dot_fn cpu_dot_scalar(uint32_t t)
+{
+	switch (t) {
+	case PLUME_DTYPE_F32: return dot_f32;
+	case PLUME_DTYPE_F16: return dot_f16;
+	case PLUME_DTYPE_BF16: return dot_bf16;
+	case PLUME_DTYPE_Q4_0: return dot_q4_0;
+	case PLUME_DTYPE_Q4_1: return dot_q4_1;
+	case PLUME_DTYPE_Q5_0: return dot_q5_0;
+	case PLUME_DTYPE_Q5_1: return dot_q5_1;
+	case PLUME_DTYPE_Q8_0: return dot_q8_0;
+	case PLUME_DTYPE_Q2_K: return dot_q2_k;
+	case PLUME_DTYPE_Q3_K: return dot_q3_k;
+	case PLUME_DTYPE_Q4_K: return dot_q4_k;
+	case PLUME_DTYPE_Q5_K: return dot_q5_k;
+	case PLUME_DTYPE_Q6_K: return dot_q6_k;
+	default: return NULL;
+	}
+}
+
+/* ---- dispatch --------------------------------------------------------- */
+
+static int isa_in_use = CPU_ISA_AUTO;
+
+static int best_isa(void)
+{
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+		return CPU_ISA_AVX2;
+#endif
+	return CPU_ISA_SCALAR;
+}
+
+int cpu_kernels_force(int isa)
+{
+	int best = best_isa();
+
+	if (isa == CPU_ISA_AUTO || isa > best)
+		isa = best;
+	isa_in_use = isa;
+	return isa;
+}
+
+const char *cpu_kernels_isa_name(void)
+{
+	if (isa_in_use == CPU_ISA_AUTO)
+		cpu_kernels_force(CPU_ISA_AUTO);
+	return isa_in_use == CPU_ISA_AVX2 ? "avx2" : isa_in_use == CPU_ISA_AVX512 ? "avx512" : "scalar";
+}
+
+static cpu_dot_fn dot_for(uint32_t wtype)
+{
+	cpu_dot_fn f = NULL;
+
+	if (isa_in_use == CPU_ISA_AUTO)
+		cpu_kernels_force(CPU_ISA_AUTO);
+	if (isa_in_use >= CPU_ISA_AVX2)
+		f = cpu_dot_avx2(wtype);
+	return f ? f : cpu_dot_scalar(wtype);
+}
+
+float cpu_vec_dot(uint32_t wtype, int64_t n, const void *w_row, const void *act_row)
+{
+	cpu_dot_fn f = dot_for(wtype);
+
+	return f ? f(n, w_row, act_row) : 0.0f;
+}
+
+void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int64_t o0,
+	      int64_t o1, const void *act, size_t act_row_bytes, int64_t n_tok, float *y,
+	      int64_t ldy)
+{
+	cpu_dot_fn f = dot_for(wtype);
+	const uint8_t *W = w, *A = act;
+
+	if (!f)
+		return;
+	/* Blocks of 16 output rows x all tokens: the rows stay in cache while
+	 * every token's activation streams past them. */
+	for (int64_t ob = o0; ob < o1; ob += 16) {
+		int64_t oe = ob + 16 < o1 ? ob + 16 : o1;
+
+		for (int64_t t = 0; t < n_tok; t++)
+			for (int64_t o = ob; o < oe; o++)
+				y[t * ldy + o] = f(k, W + (size_t)o * w_row_bytes,
+						   A + (size_t)t * act_row_bytes);
+	}
+}

@@ -1,0 +1,27 @@
+/* Internals shared by the kernel files: unaligned fp16 loads, the dot
+ * product table per ISA. */
+#ifndef PLUME_CPU_KERNELS_IMPL_H
+#define PLUME_CPU_KERNELS_IMPL_H
+
+#include <string.h>
+
+#include "kernels.h"
+
+static inline float h2f(const void *p)
+{
+	uint16_t h;
+
+	memcpy(&h, p, 2);
+	return cpu_fp16_to_fp32(h);
+}
+
+/* Q4_K/Q5_K 6-bit scale and min of sub-block k (0..7). */
+void cpu_k_scale_min(const uint8_t *scales, int k, int *sc, int *m);
+
+/* One weight row against one activation row. */
+typedef float (*cpu_dot_fn)(int64_t n, const void *w, const void *a);
+
+cpu_dot_fn cpu_dot_scalar(uint32_t wtype);
+cpu_dot_fn cpu_dot_avx2(uint32_t wtype);   /* NULL where not implemented */
+
+#endif

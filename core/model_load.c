@@ -1,0 +1,583 @@
+/* Model loading: the validated GGUF file -> model descriptor (architecture
+ * flags, hyper-parameters, per-layer tensors with shape checks) and the
+ * vocabulary handed to tokenizers. */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LAYERS 512
+
+struct plume_model {
+	struct plume_gguf *g;
+	struct plume_model_desc desc;
+	struct plume_layer *layers;
+	int has_desc;
+	struct plume_vocab vocab;
+	int has_vocab;
+	struct plume_str *tokens;
+	struct plume_str *merges;
+	float *scores;
+	int32_t *types;
+	char *model_name, *pre, *arch, *name, *chat_template;
+};
+
+static char *dup_str(struct plume_str s)
+{
+	char *p = malloc(s.len + 1);
+
+	if (p) {
+		memcpy(p, s.ptr, s.len);
+		p[s.len] = '\0';
+	}
+	return p;
+}
+
+/* ---- hyper-parameters ------------------------------------------------- */
+
+struct hp {
+	struct plume_model *m;
+	const char *arch;
+	struct plume_error *err;
+};
+
+static int hp_u32(struct hp *h, const char *suffix, uint32_t *out, int required, uint32_t def)
+{
+	char key[160];
+	int rc;
+
+	snprintf(key, sizeof(key), "%s.%s", h->arch, suffix);
+	rc = plume_gguf_get_u32(h->m->g, key, out, h->err);
+	if (rc == PLUME_ERR_NOTFOUND) {
+		if (required)
+			return plume_error_set(h->err, PLUME_ERR_INVALID, "%s: required key %s is missing",
+					       plume_gguf_path(h->m->g), key);
+		*out = def;
+		return 0;
+	}
+	return rc;
+}
+
+static int hp_f32(struct hp *h, const char *suffix, float *out, int required, float def)
+{
+	char key[160];
+	int rc;
+
+	snprintf(key, sizeof(key), "%s.%s", h->arch, suffix);
+	rc = plume_gguf_get_f32(h->m->g, key, out, h->err);
+	if (rc == PLUME_ERR_NOTFOUND) {
+		if (required)
+			return plume_error_set(h->err, PLUME_ERR_INVALID, "%s: required key %s is missing",
+					       plume_gguf_path(h->m->g), key);
+		*out = def;
+		return 0;
+	}
+	return rc;
+}
+
+/* A per-layer value stored as a scalar or as an array of n_layer. */
+static int hp_per_layer(struct hp *h, const char *suffix, uint32_t n_layer, uint32_t *vals,
+			int required, uint32_t def)
+{
+	char key[160];
+	int64_t i;
+
+	snprintf(key, sizeof(key), "%s.%s", h->arch, suffix);
+	i = plume_gguf_find(h->m->g, key);
+	if (i >= 0 && plume_gguf_kv_type(h->m->g, i) == GGUF_TYPE_ARRAY) {
+		uint32_t at = plume_gguf_arr_type(h->m->g, i);
+		const uint8_t *d = plume_gguf_arr_data(h->m->g, i);
+
+		if (plume_gguf_arr_n(h->m->g, i) != n_layer ||
+		    (at != GGUF_TYPE_UINT32 && at != GGUF_TYPE_INT32))
+			return plume_error_set(h->err, PLUME_ERR_INVALID,
+					       "%s: key %s: expected %u 32-bit integers",
+					       plume_gguf_path(h->m->g), key, n_layer);
+		for (uint32_t l = 0; l < n_layer; l++) {
+			int32_t v;
+
+			memcpy(&v, d + 4 * l, 4);
+			if (v < 0)
+				return plume_error_set(h->err, PLUME_ERR_INVALID, "%s: key %s[%u] = %d",
+						       plume_gguf_path(h->m->g), key, l, v);
+			vals[l] = (uint32_t)v;
+		}
+		return 0;
+	}
+	{
+		uint32_t v;
+		int rc = hp_u32(h, suffix, &v, required, def);
+
+		if (rc)
+			return rc;
+		for (uint32_t l = 0; l < n_layer; l++)
+			vals[l] = v;
+	}
+	return 0;
+}
+
+/* ---- tensors ---------------------------------------------------------- */
+
+static int tensor(struct plume_model *m, const char *name, int required, int64_t ne0, int64_t ne1,
+		  const struct plume_tensor **out, struct plume_error *err)
+{
+	const struct plume_tensor *t = plume_gguf_find_tensor(m->g, name);
+
+	*out = NULL;
+	if (!t) {
+		if (required)
+			return plume_error_set(err, PLUME_ERR_INVALID, "%s: required tensor '%s' is missing",
+					       plume_gguf_path(m->g), name);
+		return 0;
+	}
+	if (t->ne[0] != ne0 || t->ne[1] != ne1 || t->ne[2] != 1 || t->ne[3] != 1)
+		return plume_error_set(err, PLUME_ERR_INVALID,
+				       "%s: tensor '%s' has shape [%lld, %lld, %lld, %lld], expected [%lld, %lld]",
+				       plume_gguf_path(m->g), name, (long long)t->ne[0],
+				       (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3],
+				       (long long)ne0, (long long)ne1);
+	*out = t;
+	return 0;
+}
+
+static int layer_tensors(struct plume_model *m, uint32_t il, struct plume_error *err)
+{
+	struct plume_model_desc *d = &m->desc;
+	struct plume_layer *L = &m->layers[il];
+	int64_t q = (int64_t)L->n_head * d->head_dim_k, k = (int64_t)L->n_head_kv * d->head_dim_k;
+	int64_t v = (int64_t)L->n_head_kv * d->head_dim_v, e = d->n_embd, ff = L->n_ff;
+	int qkb = !!(d->flags & PLUME_MODEL_QKV_BIAS), qkn = !!(d->flags & PLUME_MODEL_QK_NORM);
+	int post = !!(d->flags & PLUME_MODEL_POST_NORMS);
+	char n[96];
+	int rc = 0;
+
+#define T(field, suffix, req, a, b)                                                \
+	do {                                                                       \
+		snprintf(n, sizeof(n), "blk.%u.%s", il, suffix);                   \
+		if ((rc = tensor(m, n, req, a, b, &L->field, err)))                \
+			return rc;                                                 \
+	} while (0)
+	T(attn_norm, "attn_norm.weight", 1, e, 1);
+	T(wq, "attn_q.weight", 1, e, q);
+	T(wk, "attn_k.weight", 1, e, k);
+	T(wv, "attn_v.weight", 1, e, v);
+	T(wo, "attn_output.weight", 1, q / d->head_dim_k * d->head_dim_v, e);
+	T(bq, "attn_q.bias", qkb, q, 1);
+	T(bk, "attn_k.bias", qkb, k, 1);
+	T(bv, "attn_v.bias", qkb, v, 1);
+	T(bo, "attn_output.bias", 0, e, 1);
+	T(q_norm, "attn_q_norm.weight", qkn, d->head_dim_k, 1);
+	T(k_norm, "attn_k_norm.weight", qkn, d->head_dim_k, 1);
+	T(attn_post_norm, "post_attention_norm.weight", post, e, 1);
+	T(ffn_norm, "ffn_norm.weight", 1, e, 1);
+	T(ffn_gate, "ffn_gate.weight", 1, e, ff);
+	T(ffn_up, "ffn_up.weight", 1, e, ff);
+	T(ffn_down, "ffn_down.weight", 1, ff, e);
+	T(ffn_post_norm, "post_ffw_norm.weight", post, e, 1);
+#undef T
+	return 0;
+}
+
+static int arch_of(const char *name, uint32_t *arch, uint32_t *flags, uint32_t *rope)
+{
+	*flags = 0;
+	*rope = PLUME_ROPE_NEOX;
+	if (!strcmp(name, "llama")) {
+		*arch = PLUME_ARCH_LLAMA;
+		*rope = PLUME_ROPE_NORM;
+	} else if (!strcmp(name, "qwen2")) {
+		*arch = PLUME_ARCH_QWEN2;
+		*flags = PLUME_MODEL_QKV_BIAS;
+	} else if (!strcmp(name, "qwen3")) {
+		*arch = PLUME_ARCH_QWEN3;
+		*flags = PLUME_MODEL_QK_NORM;
+	} else if (!strcmp(name, "gemma3")) {
+		*arch = PLUME_ARCH_GEMMA3;
+		*flags = PLUME_MODEL_QK_NORM | PLUME_MODEL_POST_NORMS | PLUME_MODEL_GELU_FFN |
+			 PLUME_MODEL_EMBD_SCALE | PLUME_MODEL_SLIDING_WINDOW;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static int build_desc(struct plume_model *m, struct plume_error *err)
+{
+	struct plume_model_desc *d = &m->desc;
+	struct hp h = {m, m->arch, err};
+	uint32_t *heads = NULL, *heads_kv = NULL, *ffs = NULL, n_layer;
+	char *scaling = NULL;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->size = sizeof(*d);
+	d->abi_minor = PLUME_ABI_MINOR;
+	d->arch_name = m->arch;
+	if (arch_of(m->arch, &d->arch, &d->flags, &d->rope_type))
+		return plume_error_set(err, PLUME_ERR_UNSUPPORTED,
+				       "%s: architecture '%s' is not supported (supported: llama, qwen2, qwen3, gemma3)",
+				       plume_gguf_path(m->g), m->arch);
+	if ((rc = hp_u32(&h, "block_count", &n_layer, 1, 0)) ||
+	    (rc = hp_u32(&h, "embedding_length", &d->n_embd, 1, 0)) ||
+	    (rc = hp_u32(&h, "context_length", &d->n_ctx_train, 1, 0)))
+		return rc;
+	if (n_layer < 1 || n_layer > MAX_LAYERS)
+		return plume_error_set(err, PLUME_ERR_INVALID, "%s: %s.block_count = %u (expected 1..%d)",
+				       plume_gguf_path(m->g), m->arch, n_layer, MAX_LAYERS);
+	if (d->n_embd < 1 || d->n_embd > 1 << 16)
+		return plume_error_set(err, PLUME_ERR_INVALID, "%s: %s.embedding_length = %u",
+				       plume_gguf_path(m->g), m->arch, d->n_embd);
+	d->n_layer = n_layer;
+	heads = calloc(n_layer, sizeof(*heads));
+	heads_kv = calloc(n_layer, sizeof(*heads_kv));
+	ffs = calloc(n_layer, sizeof(*ffs));
+	m->layers = calloc(n_layer, sizeof(*m->layers));
+	if (!heads || !heads_kv || !ffs || !m->layers) {
+		rc = plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = hp_per_layer(&h, "attention.head_count", n_layer, heads, 1, 0)) ||
+	    (rc = hp_per_layer(&h, "attention.head_count_kv", n_layer, heads_kv, 0, heads[0])) ||
+	    (rc = hp_per_layer(&h, "feed_forward_length", n_layer, ffs, 1, 0)))
+		goto out;
+	for (uint32_t l = 0; l < n_layer; l++) {
+		if (!heads[l] || heads[l] > 1024 || !heads_kv[l] || heads[l] % heads_kv[l]) {
+			rc = plume_error_set(err, PLUME_ERR_INVALID,
+					     "%s: layer %u: %u heads and %u kv heads (kv heads must divide heads)",
+					     plume_gguf_path(m->g), l, heads[l], heads_kv[l]);
+			goto out;
+		}
+		m->layers[l].n_head = heads[l];
+		m->layers[l].n_head_kv = heads_kv[l];
+		m->layers[l].n_ff = ffs[l];
+		if (heads[l] > d->n_head)
+			d->n_head = heads[l];
+		if (heads_kv[l] > d->n_head_kv)
+			d->n_head_kv = heads_kv[l];
+		if (ffs[l] > d->n_ff)
+			d->n_ff = ffs[l];
+	}
+	if ((rc = hp_u32(&h, "attention.key_length", &d->head_dim_k, 0, d->n_embd / d->n_head)) ||
+	    (rc = hp_u32(&h, "attention.value_length", &d->head_dim_v, 0, d->n_embd / d->n_head)) ||
+	    (rc = hp_u32(&h, "rope.dimension_count", &d->n_rot, 0, d->head_dim_k)) ||
+	    (rc = hp_f32(&h, "attention.layer_norm_rms_epsilon", &d->norm_eps, 1, 0)) ||
+	    (rc = hp_f32(&h, "rope.freq_base", &d->rope_freq_base, 0, 10000.0f)))
+		goto out;
+	if (!d->head_dim_k || d->head_dim_k % 2 || d->n_rot > d->head_dim_k || d->n_rot % 2) {
+		rc = plume_error_set(err, PLUME_ERR_INVALID,
+				     "%s: head size %u with %u rotary dimensions (both even, rotary <= head size)",
+				     plume_gguf_path(m->g), d->head_dim_k, d->n_rot);
+		goto out;
+	}
+	d->rope_freq_scale = 1.0f;
+	{
+		char key[160];
+		struct plume_str s;
+		float factor = 0;
+
+		snprintf(key, sizeof(key), "%s.rope.scaling.type", m->arch);
+		if (!plume_gguf_get_str(m->g, key, &s, err)) {
+			scaling = dup_str(s);
+			if (scaling && strcmp(scaling, "none") && strcmp(scaling, "linear")) {
+				rc = plume_error_set(err, PLUME_ERR_UNSUPPORTED,
+						     "%s: rope scaling '%s' is not supported (none, linear)",
+						     plume_gguf_path(m->g), scaling);
+				goto out;
+			}
+		}
+		if ((rc = hp_f32(&h, "rope.scaling.factor", &factor, 0, 0)))
+			goto out;
+		if (factor > 0 && (!scaling || strcmp(scaling, "none")))
+			d->rope_freq_scale = 1.0f / factor;
+	}
+	d->attn_scale = 1.0f / sqrtf((float)d->head_dim_k);
+	if (d->flags & PLUME_MODEL_SLIDING_WINDOW) {
+		if ((rc = hp_u32(&h, "attention.sliding_window", &d->sliding_window, 1, 0)))
+			goto out;
+		d->rope_freq_base_swa = 10000.0f;
+		for (uint32_t l = 0; l < n_layer; l++)
+			m->layers[l].is_swa = l % 6 != 5;
+	}
+	if (d->flags & PLUME_MODEL_EMBD_SCALE)
+		d->embd_scale = sqrtf((float)d->n_embd);
+
+	if ((rc = tensor(m, "token_embd.weight", 1, d->n_embd,
+			 plume_gguf_find_tensor(m->g, "token_embd.weight") ?
+				 plume_gguf_find_tensor(m->g, "token_embd.weight")->ne[1] : 0,
+			 &d->tok_embd, err)))
+		goto out;
+	d->n_vocab = (uint32_t)d->tok_embd->ne[1];
+	if ((rc = tensor(m, "output_norm.weight", 1, d->n_embd, 1, &d->output_norm, err)) ||
+	    (rc = tensor(m, "output.weight", 0, d->n_embd, d->n_vocab, &d->output, err)) ||
+	    (rc = tensor(m, "rope_freqs.weight", 0, d->n_rot / 2, 1, &d->rope_freqs, err)))
+		goto out;
+	if (!d->output) {
+		d->output = d->tok_embd;
+		d->flags |= PLUME_MODEL_TIED_OUTPUT;
+	}
+	for (uint32_t l = 0; l < n_layer; l++)
+		if ((rc = layer_tensors(m, l, err)))
+			goto out;
+	for (uint32_t l = 0; l < n_layer; l++) {
+		const struct plume_tensor *norms[] = {m->layers[l].attn_norm, m->layers[l].ffn_norm};
+
+		for (int k = 0; k < 2; k++)
+			if (norms[k]->type != PLUME_DTYPE_F32) {
+				rc = plume_error_set(err, PLUME_ERR_UNSUPPORTED,
+						     "%s: tensor '%s' has type %s, expected F32",
+						     plume_gguf_path(m->g), norms[k]->name,
+						     plume_dtype_name(norms[k]->type));
+				goto out;
+			}
+	}
+	d->layers = m->layers;
+	d->layer_size = sizeof(struct plume_layer);
+	d->tensors = plume_gguf_tensor(m->g, 0);
+	d->n_tensors = (uint32_t)plume_gguf_n_tensors(m->g);
+	d->name = m->name;
+	m->has_desc = 1;
+out:
+	free(heads);
+	free(heads_kv);
+	free(ffs);
+	free(scaling);
+	return rc;
+}
+
+/* ---- vocabulary ------------------------------------------------------- */
+
+static int meta_string(const void *meta, const char *key, struct plume_str *out)
+{
+	return plume_gguf_get_str(meta, key, out, NULL) ? PLUME_ERR_NOTFOUND : 0;
+}
+
+static int meta_int(const void *meta, const char *key, int64_t *out)
+{
+	return plume_gguf_get_i64(meta, key, out, NULL) ? PLUME_ERR_NOTFOUND : 0;
+}
+
+static int meta_array(const void *meta, const char *key, uint32_t *elem_type, uint64_t *n,
+		      const void **data)
+{
+	int64_t i = plume_gguf_find(meta, key);
+
+	if (i < 0 || plume_gguf_kv_type(meta, i) != GGUF_TYPE_ARRAY)
+		return PLUME_ERR_NOTFOUND;
+	*elem_type = plume_gguf_arr_type(meta, i);
+	*n = plume_gguf_arr_n(meta, i);
+	*data = plume_gguf_arr_data(meta, i);
+	return 0;
+}
+
+static int32_t special_id(struct plume_model *m, const char *key, uint32_t n_tokens)
+{
+	int64_t v;
+
+	if (plume_gguf_get_i64(m->g, key, &v, NULL))
+		return -1;
+	return v >= 0 && v < n_tokens ? (int32_t)v : -1;
+}
+
+static int32_t flag(struct plume_model *m, const char *key)
+{
+	int b;
+
+	return plume_gguf_get_bool(m->g, key, &b, NULL) ? -1 : b;
+}
+
+static int build_vocab(struct plume_model *m, struct plume_error *err)
+{
+	struct plume_vocab *v = &m->vocab;
+	int64_t it = plume_gguf_find(m->g, "tokenizer.ggml.tokens");
+	int64_t im = plume_gguf_find(m->g, "tokenizer.ggml.merges");
+	int64_t is = plume_gguf_find(m->g, "tokenizer.ggml.scores");
+	int64_t itt = plume_gguf_find(m->g, "tokenizer.ggml.token_type");
+	const char *path = plume_gguf_path(m->g);
+	struct plume_str s;
+	uint64_t n;
+
+	if (it < 0)
+		return 0;
+	if (plume_gguf_kv_type(m->g, it) != GGUF_TYPE_ARRAY ||
+	    plume_gguf_arr_type(m->g, it) != GGUF_TYPE_STRING)
+		return plume_error_set(err, PLUME_ERR_INVALID,
+				       "%s: tokenizer.ggml.tokens is not an array of strings", path);
+	n = plume_gguf_arr_n(m->g, it);
+	if (!n || n > INT32_MAX)
+		return plume_error_set(err, PLUME_ERR_INVALID, "%s: tokenizer.ggml.tokens has %llu entries",
+				       path, (unsigned long long)n);
+	memset(v, 0, sizeof(*v));
+	v->size = sizeof(*v);
+	v->abi_minor = PLUME_ABI_MINOR;
+	v->n_tokens = (uint32_t)n;
+	m->tokens = malloc(n * sizeof(*m->tokens));
+	if (!m->tokens)
+		return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
+	for (uint64_t i = 0; i < n; i++)
+		m->tokens[i] = plume_gguf_arr_str(m->g, it, i);
+	v->tokens = m->tokens;
+	if (im >= 0) {
+		uint64_t nm;
+
+		if (plume_gguf_kv_type(m->g, im) != GGUF_TYPE_ARRAY ||
+		    plume_gguf_arr_type(m->g, im) != GGUF_TYPE_STRING)
+			return plume_error_set(err, PLUME_ERR_INVALID,
+					       "%s: tokenizer.ggml.merges is not an array of strings", path);
+		nm = plume_gguf_arr_n(m->g, im);
+		m->merges = malloc((nm ? nm : 1) * sizeof(*m->merges));
+		if (!m->merges)
+			return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
+		for (uint64_t i = 0; i < nm; i++)
+			m->merges[i] = plume_gguf_arr_str(m->g, im, i);
+		v->merges = m->merges;
+		v->n_merges = (uint32_t)nm;
+	}
+	if (is >= 0) {
+		uint32_t at = plume_gguf_arr_type(m->g, is);
+		const uint8_t *d = plume_gguf_arr_data(m->g, is);
+
+		if (plume_gguf_kv_type(m->g, is) != GGUF_TYPE_ARRAY || plume_gguf_arr_n(m->g, is) < n ||
+		    (at != GGUF_TYPE_FLOAT32 && at != GGUF_TYPE_INT32))
+			return plume_error_set(err, PLUME_ERR_INVALID,
+					       "%s: tokenizer.ggml.scores: expected %llu f32 values", path,
+					       (unsigned long long)n);
+		m->scores = malloc(n * sizeof(float));
+		if (!m->scores)
+			return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
+		for (uint64_t i = 0; i < n; i++) {
+			if (at == GGUF_TYPE_FLOAT32) {
+				memcpy(&m->scores[i], d + 4 * i, 4);
+			} else {
+				int32_t x;
+
+				memcpy(&x, d + 4 * i, 4);
+				m->scores[i] = (float)x;
+			}
+		}
+		v->scores = m->scores;
+	}
+	if (itt >= 0) {
+		uint32_t at = plume_gguf_arr_type(m->g, itt);
+		const uint8_t *d = plume_gguf_arr_data(m->g, itt);
+
+		if (plume_gguf_kv_type(m->g, itt) != GGUF_TYPE_ARRAY || plume_gguf_arr_n(m->g, itt) < n ||
+		    (at != GGUF_TYPE_INT32 && at != GGUF_TYPE_UINT32))
+			return plume_error_set(err, PLUME_ERR_INVALID,
+					       "%s: tokenizer.ggml.token_type: expected %llu i32 values",
+					       path, (unsigned long long)n);
+		m->types = malloc(n * sizeof(int32_t));
+		if (!m->types)
+			return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
+		memcpy(m->types, d, n * sizeof(int32_t));
+		v->token_types = m->types;
+	}
+	if (!plume_gguf_get_str(m->g, "tokenizer.ggml.model", &s, err)) {
+		m->model_name = dup_str(s);
+		if (!m->model_name)
+			return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
+	}
+	if (!plume_gguf_get_str(m->g, "tokenizer.ggml.pre", &s, err)) {
+		m->pre = dup_str(s);
+		if (!m->pre)
+			return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
+	}
+	v->model = m->model_name;
+	v->pre = m->pre;
+	v->bos_id = special_id(m, "tokenizer.ggml.bos_token_id", v->n_tokens);
+	v->eos_id = special_id(m, "tokenizer.ggml.eos_token_id", v->n_tokens);
+	v->unk_id = special_id(m, "tokenizer.ggml.unknown_token_id", v->n_tokens);
+	v->pad_id = special_id(m, "tokenizer.ggml.padding_token_id", v->n_tokens);
+	v->sep_id = special_id(m, "tokenizer.ggml.seperator_token_id", v->n_tokens);
+	v->eot_id = special_id(m, "tokenizer.ggml.eot_token_id", v->n_tokens);
+	v->eom_id = special_id(m, "tokenizer.ggml.eom_token_id", v->n_tokens);
+	v->add_bos = flag(m, "tokenizer.ggml.add_bos_token");
+	v->add_eos = flag(m, "tokenizer.ggml.add_eos_token");
+	v->add_space_prefix = flag(m, "tokenizer.ggml.add_space_prefix");
+	v->meta = m->g;
+	v->meta_string = meta_string;
+	v->meta_int = meta_int;
+	v->meta_array = meta_array;
+	m->has_vocab = 1;
+	return 0;
+}
+
+int plume_model_load(const char *path, uint32_t flags, struct plume_model **out,
+		     struct plume_error *err)
+{
+	struct plume_model *m = calloc(1, sizeof(*m));
+	struct plume_str s;
+	int rc;
+
+	if (!m)
+		return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
+	rc = plume_gguf_open(path, &m->g, err);
+	if (rc)
+		goto fail;
+	if (!plume_gguf_get_str(m->g, "tokenizer.chat_template", &s, err) &&
+	    !(m->chat_template = dup_str(s))) {
+		rc = plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	rc = build_vocab(m, err);
+	if (rc)
+		goto fail;
+	if (!(flags & PLUME_MODEL_LOAD_VOCAB_ONLY)) {
+		rc = plume_gguf_get_str(m->g, "general.architecture", &s, err);
+		if (rc == PLUME_ERR_NOTFOUND)
+			rc = plume_error_set(err, PLUME_ERR_INVALID,
+					     "%s: general.architecture is missing", path);
+		if (rc)
+			goto fail;
+		m->arch = dup_str(s);
+		if (!plume_gguf_get_str(m->g, "general.name", &s, err))
+			m->name = dup_str(s);
+		else
+			m->name = strdup(strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+		if (!m->arch || !m->name) {
+			rc = plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		rc = build_desc(m, err);
+		if (rc)
+			goto fail;
+	}
+	*out = m;
+	return PLUME_OK;
+fail:
+	plume_model_free(m);
+	return rc;
+}
+
+void plume_model_free(struct plume_model *m)
+{
+	if (!m)
+		return;
+	free(m->layers);
+	free(m->tokens);
+	free(m->merges);
+	free(m->scores);
+	free(m->types);
+	free(m->model_name);
+	free(m->pre);
+	free(m->arch);
+	free(m->name);
+	free(m->chat_template);
+	plume_gguf_close(m->g);
+	free(m);
+}
+
+const struct plume_gguf *plume_model_gguf(const struct plume_model *m) { return m->g; }
+
+const struct plume_model_desc *plume_model_desc(const struct plume_model *m)
+{
+	return m->has_desc ? &m->desc : NULL;
+}
+
+const struct plume_vocab *plume_model_vocab(const struct plume_model *m)
+{
+	return m->has_vocab ? &m->vocab : NULL;
+}
+
+const char *plume_model_chat_template(const struct plume_model *m) { return m->chat_template; }
