@@ -74,11 +74,12 @@ static int cpu_create(const struct plume_host *host, const struct plume_config *
 
 static void kv_free(struct cpu_ctx *c)
 {
-	if (c->k)
-		for (uint32_t l = 0; l < c->m->n_layer; l++) {
+	for (uint32_t l = 0; c->m && l < c->m->n_layer; l++) {
+		if (c->k)
 			cpu_aligned_free(c, c->k[l]);
+		if (c->v)
 			cpu_aligned_free(c, c->v[l]);
-		}
+	}
 	c->host->free(c->k);
 	c->host->free(c->v);
 	c->k = c->v = NULL;

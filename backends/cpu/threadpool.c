@@ -88,14 +88,16 @@ struct pool *pool_create(int n_threads)
 	for (int i = 1; i < p->n; i++) {
 		struct worker *w = malloc(sizeof(*w));
 
+		if (w) {
+			w->p = p;
+			w->ith = i;
+		}
 		if (!w || pthread_create(&p->threads[i], NULL, worker_main, w)) {
 			free(w);
 			p->n = i; /* threads 1..i-1 exist */
 			pool_destroy(p);
 			return NULL;
 		}
-		w->p = p;
-		w->ith = i;
 	}
 	return p;
 }

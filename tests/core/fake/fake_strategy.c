@@ -11,7 +11,7 @@ static int fk_create(const struct plume_host *host, const struct plume_config *c
 static void fk_destroy(void *ctx) {}
 static uint32_t fk_flags(void *ctx) { return 0; }
 static uint32_t fk_max_live(void *ctx) { return 1; }
-static int fk_step(void *ctx, const struct plume_search_api *api, struct plume_search *s,
+__attribute__((unused)) static int fk_step(void *ctx, const struct plume_search_api *api, struct plume_search *s,
 		   struct plume_error *err)
 {
 	return PLUME_FINISHED;
