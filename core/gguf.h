@@ -57,6 +57,10 @@ int plume_gguf_get_str(const struct plume_gguf *g, const char *key, struct plume
 int64_t plume_gguf_n_tensors(const struct plume_gguf *g);
 const struct plume_tensor *plume_gguf_tensor(const struct plume_gguf *g, int64_t i);
 const struct plume_tensor *plume_gguf_find_tensor(const struct plume_gguf *g, const char *name);
+/* File offset of the data blob, and tensor i's offset inside it (as stored
+ * in its info record; 0 for zero-byte tensors). */
+uint64_t plume_gguf_data_offset(const struct plume_gguf *g);
+uint64_t plume_gguf_tensor_offset(const struct plume_gguf *g, int64_t i);
 
 /* Names and sizes of types: "Q4_K", block elements, block bytes. Unknown or
  * removed types: NULL / 0. */

@@ -21,6 +21,14 @@ struct kv {
 	uint64_t arr_n;
 	const uint8_t *val;       /* value (or first array element) in the map */
 	const uint8_t **strs;     /* string arrays: element pointers (at their u64 length) */
+	uint64_t at;              /* file offset of the pair */
+};
+
+/* Open-addressing hash of names -> indices (keys, tensor names), so that
+ * duplicate checks and look-ups stay linear in the file size. */
+struct index {
+	int64_t *slot;            /* -1 empty */
+	uint64_t mask;
 };
 
 struct plume_gguf {
@@ -34,6 +42,7 @@ struct plume_gguf {
 	char *names;              /* NUL-terminated tensor names */
 	uint64_t data_start;
 	uint32_t alignment;
+	struct index kv_index, tensor_index;
 };
 
 struct type_info {
@@ -54,7 +63,8 @@ static const struct type_info types[] = {
 	[23] = {"IQ4_XS", 256, 136}, [24] = {"I8", 1, 1},       [25] = {"I16", 1, 2},
 	[26] = {"I32", 1, 4},       [27] = {"I64", 1, 8},       [28] = {"F64", 1, 8},
 	[29] = {"IQ1_M", 256, 56},  [30] = {"BF16", 1, 2},      [34] = {"TQ1_0", 256, 54},
-	[35] = {"TQ2_0", 256, 66},  [39] = {"MXFP4", 32, 17},
+	[35] = {"TQ2_0", 256, 66},  [39] = {"MXFP4", 32, 17},   [40] = {"NVFP4", 64, 36},
+	[41] = {"Q1_0", 128, 18},   [42] = {"Q2_0", 64, 18},
 };
 #define N_TYPES (sizeof(types) / sizeof(types[0]))
 
@@ -77,6 +87,52 @@ static const size_t scalar_size[] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
 
 static const char *type_names[] = {"u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool",
 				   "string", "array", "u64", "i64", "f64"};
+
+/* ---- name index ------------------------------------------------------ */
+
+typedef const char *(*name_fn)(const struct plume_gguf *g, int64_t i);
+
+static const char *kv_name(const struct plume_gguf *g, int64_t i) { return g->kv[i].key; }
+static const char *tensor_name(const struct plume_gguf *g, int64_t i) { return g->tensors[i].name; }
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+static int index_init(struct index *x, int64_t n)
+{
+	uint64_t cap = 16;
+
+	while (cap < 2 * (uint64_t)n)
+		cap *= 2;
+	x->slot = malloc(cap * sizeof(*x->slot));
+	if (!x->slot)
+		return PLUME_ERR_NOMEM;
+	memset(x->slot, 0xff, cap * sizeof(*x->slot));
+	x->mask = cap - 1;
+	return 0;
+}
+
+/* Index of `name`, or -1; *at receives the slot where it would go. */
+static int64_t index_find(const struct plume_gguf *g, const struct index *x, name_fn fn,
+			  const char *name, uint64_t *at)
+{
+	uint64_t h;
+
+	if (!x->slot)
+		return -1;
+	for (h = hash_str(name) & x->mask; x->slot[h] >= 0; h = (h + 1) & x->mask)
+		if (!strcmp(fn(g, x->slot[h]), name))
+			return x->slot[h];
+	if (at)
+		*at = h;
+	return -1;
+}
 
 /* ---- bounded reader --------------------------------------------------- */
 
@@ -196,21 +252,22 @@ static int parse_value(struct rd *r, struct kv *kv)
 static int parse_kvs(struct plume_gguf *g, struct rd *r)
 {
 	g->kv = calloc(g->n_kv ? (size_t)g->n_kv : 1, sizeof(*g->kv));
-	if (!g->kv)
+	if (!g->kv || index_init(&g->kv_index, g->n_kv))
 		return plume_error_set(r->err, PLUME_ERR_NOMEM, "out of memory");
 	for (int64_t i = 0; i < g->n_kv; i++) {
 		struct kv *kv = &g->kv[i];
 		const uint8_t *kp;
-		uint64_t klen, at = r->pos;
+		uint64_t klen, slot = 0;
 		int rc;
 
+		kv->at = r->pos;
 		rc = rd_str(r, &kp, &klen, "key");
 		if (rc)
 			return rc;
 		if (!klen)
 			return plume_error_set(r->err, PLUME_ERR_INVALID,
 					       "%s: offset %llu: empty key", g->path,
-					       (unsigned long long)at);
+					       (unsigned long long)kv->at);
 		kv->key = malloc(klen + 1);
 		if (!kv->key)
 			return plume_error_set(r->err, PLUME_ERR_NOMEM, "out of memory");
@@ -219,12 +276,12 @@ static int parse_kvs(struct plume_gguf *g, struct rd *r)
 		if (strlen(kv->key) != klen)
 			return plume_error_set(r->err, PLUME_ERR_INVALID,
 					       "%s: offset %llu: key contains a NUL byte", g->path,
-					       (unsigned long long)at);
-		for (int64_t j = 0; j < i; j++)
-			if (!strcmp(g->kv[j].key, kv->key))
-				return plume_error_set(r->err, PLUME_ERR_INVALID,
-						       "%s: offset %llu: duplicate key '%s'", g->path,
-						       (unsigned long long)at, kv->key);
+					       (unsigned long long)kv->at);
+		if (index_find(g, &g->kv_index, kv_name, kv->key, &slot) >= 0)
+			return plume_error_set(r->err, PLUME_ERR_INVALID,
+					       "%s: offset %llu: duplicate key '%s'", g->path,
+					       (unsigned long long)kv->at, kv->key);
+		g->kv_index.slot[slot] = i;
 		rc = rd_u32(r, &kv->type, "value type");
 		if (rc)
 			return rc;
@@ -235,116 +292,129 @@ static int parse_kvs(struct plume_gguf *g, struct rd *r)
 	return 0;
 }
 
+/* One tensor info record; `expect` is the packed offset it must have. */
+static int parse_tensor(struct plume_gguf *g, struct rd *r, struct plume_tensor *t,
+			uint64_t *expect)
+{
+	const uint8_t *p;
+	uint64_t len, at = r->pos, n_el = 1, offset, padded, rows, row_bytes, slot = 0;
+	uint32_t n_dims, type;
+	int64_t blck;
+	char *name = (char *)t->name; /* room for GGUF_MAX_NAME bytes, set by caller */
+	int rc;
+
+	rc = rd_str(r, &p, &len, "tensor name");
+	if (rc)
+		return rc;
+	if (len >= GGUF_MAX_NAME)
+		return plume_error_set(r->err, PLUME_ERR_INVALID,
+				       "%s: offset %llu: tensor name of %llu bytes (limit 63)",
+				       g->path, (unsigned long long)at, (unsigned long long)len);
+	memcpy(name, p, len);
+	name[len] = '\0';
+	if (index_find(g, &g->tensor_index, tensor_name, name, &slot) >= 0)
+		return plume_error_set(r->err, PLUME_ERR_INVALID,
+				       "%s: offset %llu: duplicate tensor '%s'", g->path,
+				       (unsigned long long)at, name);
+	g->tensor_index.slot[slot] = t - g->tensors;
+	rc = rd_u32(r, &n_dims, "tensor dims");
+	if (rc)
+		return rc;
+	if (n_dims < 1 || n_dims > 4)
+		return plume_error_set(r->err, PLUME_ERR_INVALID,
+				       "%s: offset %llu: tensor '%s': %u dimensions (expected 1..4)",
+				       g->path, (unsigned long long)at, name, n_dims);
+	t->n_dims = n_dims;
+	for (int d = 0; d < 4; d++)
+		t->ne[d] = 1;
+	for (uint32_t d = 0; d < n_dims; d++) {
+		uint64_t v;
+
+		rc = rd_u64(r, &v, "tensor dim");
+		if (rc)
+			return rc;
+		if (v > (uint64_t)INT64_MAX)
+			return plume_error_set(r->err, PLUME_ERR_INVALID,
+					       "%s: offset %llu: tensor '%s': negative dimension %lld",
+					       g->path, (unsigned long long)at, name, (long long)v);
+		if (v && n_el > (uint64_t)INT64_MAX / v)
+			return plume_error_set(r->err, PLUME_ERR_INVALID,
+					       "%s: offset %llu: tensor '%s': element count overflows int64",
+					       g->path, (unsigned long long)at, name);
+		n_el *= v;
+		t->ne[d] = (int64_t)v;
+	}
+	rc = rd_u32(r, &type, "tensor type");
+	if (rc)
+		return rc;
+	if (!plume_dtype_block_bytes(type))
+		return plume_error_set(r->err, PLUME_ERR_INVALID,
+				       "%s: offset %llu: tensor '%s': unknown or removed type %u",
+				       g->path, (unsigned long long)at, name, type);
+	t->type = type;
+	blck = plume_dtype_block_elems(type);
+	if (t->ne[0] % blck)
+		return plume_error_set(r->err, PLUME_ERR_INVALID,
+				       "%s: offset %llu: tensor '%s': row of %lld elements is not a multiple of the %s block (%lld)",
+				       g->path, (unsigned long long)at, name, (long long)t->ne[0],
+				       plume_dtype_name(type), (long long)blck);
+	/* n_el fits int64, so row_bytes (<= 292 * n_el / 256) fits u64; check rows */
+	rows = t->ne[0] ? n_el / (uint64_t)t->ne[0] : 0;
+	row_bytes = (uint64_t)t->ne[0] / (uint64_t)blck * plume_dtype_block_bytes(type);
+	if (row_bytes && rows > UINT64_MAX / row_bytes)
+		return plume_error_set(r->err, PLUME_ERR_INVALID,
+				       "%s: offset %llu: tensor '%s': byte size overflows", g->path,
+				       (unsigned long long)at, name);
+	t->n_bytes = row_bytes * rows;
+	rc = rd_u64(r, &offset, "tensor offset");
+	if (rc)
+		return rc;
+	if (offset != *expect)
+		return plume_error_set(r->err, PLUME_ERR_INVALID,
+				       "%s: offset %llu: tensor '%s': data offset %llu, expected %llu (tensors packed in order, each aligned to %u)",
+				       g->path, (unsigned long long)at, name,
+				       (unsigned long long)offset, (unsigned long long)*expect,
+				       g->alignment);
+	padded = t->n_bytes + (g->alignment - t->n_bytes % g->alignment) % g->alignment;
+	if (padded < t->n_bytes || *expect > UINT64_MAX - padded)
+		return plume_error_set(r->err, PLUME_ERR_INVALID,
+				       "%s: offset %llu: tensor '%s': data offsets overflow", g->path,
+				       (unsigned long long)at, name);
+	*expect += padded;
+	t->data = (const void *)(uintptr_t)offset; /* resolved once data_start is known */
+	return 0;
+}
+
 static int parse_tensors(struct plume_gguf *g, struct rd *r)
 {
-	uint64_t expect = 0;
-	size_t names_len = 0;
-	char *np;
+	uint64_t expect = 0, left = g->size - r->pos;
+	/* Each info record takes >= 32 bytes besides its name: bound the
+	 * count, then the name storage (64 per tensor, at most the bytes left). */
+	uint64_t names_cap;
 
+	if ((uint64_t)g->n_tensors > left / 32)
+		return plume_error_set(r->err, PLUME_ERR_INVALID,
+				       "%s: offset %llu: truncated file: %lld tensor infos cannot fit in the %llu bytes left",
+				       g->path, (unsigned long long)r->pos, (long long)g->n_tensors,
+				       (unsigned long long)left);
+	names_cap = (uint64_t)g->n_tensors * GGUF_MAX_NAME;
+	if (names_cap > left + GGUF_MAX_NAME)
+		names_cap = left + GGUF_MAX_NAME;
 	g->tensors = calloc(g->n_tensors ? (size_t)g->n_tensors : 1, sizeof(*g->tensors));
-	/* names: at most 64 bytes each with the NUL */
-	g->names = malloc(g->n_tensors ? (size_t)g->n_tensors * GGUF_MAX_NAME : 1);
-	if (!g->tensors || !g->names)
+	g->names = malloc(names_cap ? names_cap : 1);
+	if (!g->tensors || !g->names || index_init(&g->tensor_index, g->n_tensors))
 		return plume_error_set(r->err, PLUME_ERR_NOMEM, "out of memory");
-	np = g->names;
-	for (int64_t i = 0; i < g->n_tensors; i++) {
+	for (int64_t i = 0, used = 0; i < g->n_tensors; i++) {
 		struct plume_tensor *t = &g->tensors[i];
-		const uint8_t *p;
-		uint64_t len, at = r->pos, n_el = 1, offset;
-		uint32_t n_dims, type;
 		int rc;
 
-		rc = rd_str(r, &p, &len, "tensor name");
+		/* a name needs its 8-byte length in the file, so it always fits */
+		t->name = g->names + used;
+		rc = parse_tensor(g, r, t, &expect);
 		if (rc)
 			return rc;
-		if (len >= GGUF_MAX_NAME)
-			return plume_error_set(r->err, PLUME_ERR_INVALID,
-					       "%s: offset %llu: tensor name of %llu bytes (limit 63)",
-					       g->path, (unsigned long long)at,
-					       (unsigned long long)len);
-		memcpy(np, p, len);
-		np[len] = '\0';
-		t->name = np;
-		np += len + 1;
-		names_len += len + 1;
-		for (int64_t j = 0; j < i; j++)
-			if (!strcmp(g->tensors[j].name, t->name))
-				return plume_error_set(r->err, PLUME_ERR_INVALID,
-						       "%s: offset %llu: duplicate tensor '%s'",
-						       g->path, (unsigned long long)at, t->name);
-		rc = rd_u32(r, &n_dims, "tensor dims");
-		if (rc)
-			return rc;
-		if (n_dims < 1 || n_dims > 4)
-			return plume_error_set(r->err, PLUME_ERR_INVALID,
-					       "%s: tensor '%s': %u dimensions (expected 1..4)",
-					       g->path, t->name, n_dims);
-		t->n_dims = n_dims;
-		for (int d = 0; d < 4; d++)
-			t->ne[d] = 1;
-		for (uint32_t d = 0; d < n_dims; d++) {
-			uint64_t v;
-
-			rc = rd_u64(r, &v, "tensor dim");
-			if (rc)
-				return rc;
-			if (v > (uint64_t)INT64_MAX)
-				return plume_error_set(r->err, PLUME_ERR_INVALID,
-						       "%s: tensor '%s': negative dimension", g->path,
-						       t->name);
-			if (v && n_el > (uint64_t)INT64_MAX / v)
-				return plume_error_set(r->err, PLUME_ERR_INVALID,
-						       "%s: tensor '%s': element count overflows",
-						       g->path, t->name);
-			n_el *= v;
-			t->ne[d] = (int64_t)v;
-		}
-		rc = rd_u32(r, &type, "tensor type");
-		if (rc)
-			return rc;
-		if (!plume_dtype_block_bytes(type))
-			return plume_error_set(r->err, PLUME_ERR_INVALID,
-					       "%s: tensor '%s': unknown or removed type %u",
-					       g->path, t->name, type);
-		t->type = type;
-		if (t->ne[0] % plume_dtype_block_elems(type))
-			return plume_error_set(r->err, PLUME_ERR_INVALID,
-					       "%s: tensor '%s': row of %lld elements is not a multiple of the %s block (%lld)",
-					       g->path, t->name, (long long)t->ne[0],
-					       plume_dtype_name(type),
-					       (long long)plume_dtype_block_elems(type));
-		{
-			uint64_t rows = n_el / (t->ne[0] ? (uint64_t)t->ne[0] : 1);
-			uint64_t row_bytes = (uint64_t)t->ne[0] / plume_dtype_block_elems(type) *
-					     plume_dtype_block_bytes(type);
-
-			if (t->ne[0] == 0)
-				rows = 0;
-			if (row_bytes && rows > UINT64_MAX / row_bytes)
-				return plume_error_set(r->err, PLUME_ERR_INVALID,
-						       "%s: tensor '%s': byte size overflows", g->path,
-						       t->name);
-			t->n_bytes = row_bytes * rows;
-		}
-		rc = rd_u64(r, &offset, "tensor offset");
-		if (rc)
-			return rc;
-		if (offset != expect)
-			return plume_error_set(r->err, PLUME_ERR_INVALID,
-					       "%s: tensor '%s': data offset %llu, expected %llu (tensors must be packed in order, each aligned to %u)",
-					       g->path, t->name, (unsigned long long)offset,
-					       (unsigned long long)expect, g->alignment);
-		{
-			uint64_t padded = t->n_bytes + (g->alignment - t->n_bytes % g->alignment) % g->alignment;
-
-			if (padded < t->n_bytes || expect > UINT64_MAX - padded)
-				return plume_error_set(r->err, PLUME_ERR_INVALID,
-						       "%s: tensor '%s': sizes overflow", g->path, t->name);
-			expect += padded;
-		}
-		t->data = (const void *)(uintptr_t)offset; /* resolved after the header */
+		used += (int64_t)strlen(t->name) + 1;
 	}
-	(void)names_len;
 	return 0;
 }
 
@@ -358,12 +428,14 @@ static int find_alignment(struct plume_gguf *g, struct plume_error *err)
 		return 0;
 	if (g->kv[i].type != GGUF_TYPE_UINT32)
 		return plume_error_set(err, PLUME_ERR_INVALID,
-				       "%s: general.alignment has type %s, expected u32", g->path,
+				       "%s: offset %llu: general.alignment has type %s, expected u32",
+				       g->path, (unsigned long long)g->kv[i].at,
 				       type_names[g->kv[i].type]);
 	memcpy(&a, g->kv[i].val, 4);
 	if (!a || (a & (a - 1)))
 		return plume_error_set(err, PLUME_ERR_INVALID,
-				       "%s: general.alignment = %u is not a power of two", g->path, a);
+				       "%s: offset %llu: general.alignment = %u is not a power of two",
+				       g->path, (unsigned long long)g->kv[i].at, a);
 	g->alignment = a;
 	return 0;
 }
@@ -396,7 +468,7 @@ int plume_gguf_open(const char *path, struct plume_gguf **out, struct plume_erro
 	g->size = (uint64_t)st.st_size;
 	if (g->size < 24) {
 		rc = plume_error_set(err, PLUME_ERR_INVALID,
-				     "%s: %llu bytes: too short for a GGUF header (24 bytes)", path,
+				     "%s: offset 0: file of %llu bytes is too short for a GGUF header (24 bytes)", path,
 				     (unsigned long long)g->size);
 		goto fail;
 	}
@@ -432,8 +504,9 @@ int plume_gguf_open(const char *path, struct plume_gguf **out, struct plume_erro
 	}
 	rd_u64(&r, &nt, "tensor count");
 	rd_u64(&r, &nk, "kv count");
-	/* Each KV needs >= 12 bytes and each tensor info >= 28: bound the counts. */
-	if (nk > g->size / 12 || nt > g->size / 28) {
+	/* Each KV needs >= 14 bytes and each tensor info >= 32: bound the counts
+	 * before allocating (parse_tensors bounds the tensors again, tighter). */
+	if (nk > g->size / 14 || nt > g->size / 32) {
 		rc = plume_error_set(err, PLUME_ERR_INVALID,
 				     "%s: offset 8: %llu tensors and %llu keys cannot fit in %llu bytes",
 				     path, (unsigned long long)nt, (unsigned long long)nk,
@@ -458,11 +531,16 @@ int plume_gguf_open(const char *path, struct plume_gguf **out, struct plume_erro
 		struct plume_tensor *t = &g->tensors[i];
 		uint64_t off = (uint64_t)(uintptr_t)t->data;
 
+		if (!t->n_bytes) {
+			/* zero elements: nothing to read, keep a valid pointer */
+			t->data = g->map;
+			continue;
+		}
 		if (g->data_start > g->size || off > g->size - g->data_start ||
 		    t->n_bytes > g->size - g->data_start - off) {
 			rc = plume_error_set(err, PLUME_ERR_INVALID,
-					     "%s: tensor '%s': data [%llu, %llu) lies past the end of the file (%llu bytes): truncated or corrupt",
-					     path, t->name,
+					     "%s: offset %llu: tensor '%s': data [%llu, %llu) lies past the end of the file (%llu bytes): truncated or corrupt",
+					     path, (unsigned long long)(g->data_start + off), t->name,
 					     (unsigned long long)(g->data_start + off),
 					     (unsigned long long)(g->data_start + off + t->n_bytes),
 					     (unsigned long long)g->size);
@@ -488,6 +566,8 @@ void plume_gguf_close(struct plume_gguf *g)
 		free(g->kv[i].strs);
 	}
 	free(g->kv);
+	free(g->kv_index.slot);
+	free(g->tensor_index.slot);
 	free(g->tensors);
 	free(g->names);
 	if (g->map)
@@ -504,10 +584,7 @@ int64_t plume_gguf_n_tensors(const struct plume_gguf *g) { return g->n_tensors; 
 
 int64_t plume_gguf_find(const struct plume_gguf *g, const char *key)
 {
-	for (int64_t i = 0; i < g->n_kv; i++)
-		if (g->kv[i].key && !strcmp(g->kv[i].key, key))
-			return i;
-	return -1;
+	return index_find(g, &g->kv_index, kv_name, key, NULL);
 }
 
 const char *plume_gguf_key(const struct plume_gguf *g, int64_t i) { return g->kv[i].key; }
@@ -537,10 +614,20 @@ const struct plume_tensor *plume_gguf_tensor(const struct plume_gguf *g, int64_t
 
 const struct plume_tensor *plume_gguf_find_tensor(const struct plume_gguf *g, const char *name)
 {
-	for (int64_t i = 0; i < g->n_tensors; i++)
-		if (!strcmp(g->tensors[i].name, name))
-			return &g->tensors[i];
-	return NULL;
+	int64_t i = index_find(g, &g->tensor_index, tensor_name, name, NULL);
+
+	return i >= 0 ? &g->tensors[i] : NULL;
+}
+
+uint64_t plume_gguf_data_offset(const struct plume_gguf *g) { return g->data_start; }
+
+uint64_t plume_gguf_tensor_offset(const struct plume_gguf *g, int64_t i)
+{
+	const struct plume_tensor *t = plume_gguf_tensor(g, i);
+
+	if (!t || !t->n_bytes)
+		return 0;
+	return (uint64_t)((const uint8_t *)t->data - g->map) - g->data_start;
 }
 
 /* ---- typed getters ---------------------------------------------------- */

@@ -77,6 +77,14 @@ static int hp_f32(struct hp *h, const char *suffix, float *out, int required, fl
 	return rc;
 }
 
+static int hp_present(struct hp *h, const char *suffix)
+{
+	char key[160];
+
+	snprintf(key, sizeof(key), "%s.%s", h->arch, suffix);
+	return plume_gguf_find(h->m->g, key) >= 0;
+}
+
 /* A per-layer value stored as a scalar or as an array of n_layer. */
 static int hp_per_layer(struct hp *h, const char *suffix, uint32_t n_layer, uint32_t *vals,
 			int required, uint32_t def)
@@ -120,6 +128,16 @@ static int hp_per_layer(struct hp *h, const char *suffix, uint32_t n_layer, uint
 
 /* ---- tensors ---------------------------------------------------------- */
 
+static void shape_str(char *buf, size_t cap, const int64_t *ne, uint32_t n_dims)
+{
+	int n = snprintf(buf, cap, "[");
+
+	for (uint32_t d = 0; d < n_dims && n > 0 && (size_t)n < cap; d++)
+		n += snprintf(buf + n, cap - (size_t)n, "%s%lld", d ? ", " : "", (long long)ne[d]);
+	if (n > 0 && (size_t)n < cap)
+		snprintf(buf + n, cap - (size_t)n, "]");
+}
+
 static int tensor(struct plume_model *m, const char *name, int required, int64_t ne0, int64_t ne1,
 		  const struct plume_tensor **out, struct plume_error *err)
 {
@@ -132,14 +150,26 @@ static int tensor(struct plume_model *m, const char *name, int required, int64_t
 					       plume_gguf_path(m->g), name);
 		return 0;
 	}
-	if (t->ne[0] != ne0 || t->ne[1] != ne1 || t->ne[2] != 1 || t->ne[3] != 1)
+	if (t->ne[0] != ne0 || t->ne[1] != ne1 || t->ne[2] != 1 || t->ne[3] != 1) {
+		char got[96], want[64];
+
+		shape_str(got, sizeof(got), t->ne, t->n_dims);
+		shape_str(want, sizeof(want), (int64_t[]){ne0, ne1, 1, 1}, ne1 == 1 ? 1 : 2);
 		return plume_error_set(err, PLUME_ERR_INVALID,
-				       "%s: tensor '%s' has shape [%lld, %lld, %lld, %lld], expected [%lld, %lld]",
-				       plume_gguf_path(m->g), name, (long long)t->ne[0],
-				       (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3],
-				       (long long)ne0, (long long)ne1);
+				       "%s: tensor '%s' has shape %s, expected %s",
+				       plume_gguf_path(m->g), name, got, want);
+	}
 	*out = t;
 	return 0;
+}
+
+/* Norms, biases and rope factors are read as F32 by every backend. */
+static int want_f32(struct plume_model *m, const struct plume_tensor *t, struct plume_error *err)
+{
+	if (!t || t->type == PLUME_DTYPE_F32)
+		return 0;
+	return plume_error_set(err, PLUME_ERR_UNSUPPORTED, "%s: tensor '%s' has type %s, expected F32",
+			       plume_gguf_path(m->g), t->name, plume_dtype_name(t->type));
 }
 
 static int layer_tensors(struct plume_model *m, uint32_t il, struct plume_error *err)
@@ -177,6 +207,15 @@ static int layer_tensors(struct plume_model *m, uint32_t il, struct plume_error 
 	T(ffn_down, "ffn_down.weight", 1, ff, e);
 	T(ffn_post_norm, "post_ffw_norm.weight", post, e, 1);
 #undef T
+	{
+		const struct plume_tensor *v1[] = {L->attn_norm, L->ffn_norm, L->bq, L->bk, L->bv,
+						   L->bo, L->q_norm, L->k_norm, L->attn_post_norm,
+						   L->ffn_post_norm};
+
+		for (size_t i = 0; i < sizeof(v1) / sizeof(v1[0]); i++)
+			if ((rc = want_f32(m, v1[i], err)))
+				return rc;
+	}
 	return 0;
 }
 
@@ -239,10 +278,19 @@ static int build_desc(struct plume_model *m, struct plume_error *err)
 		goto out;
 	}
 	if ((rc = hp_per_layer(&h, "attention.head_count", n_layer, heads, 1, 0)) ||
-	    (rc = hp_per_layer(&h, "attention.head_count_kv", n_layer, heads_kv, 0, heads[0])) ||
+	    (rc = hp_per_layer(&h, "attention.head_count_kv", n_layer, heads_kv, 0, 0)) ||
 	    (rc = hp_per_layer(&h, "feed_forward_length", n_layer, ffs, 1, 0)))
 		goto out;
+	/* head_count_kv absent: no grouping (as many KV heads as query heads) */
+	if (!hp_present(&h, "attention.head_count_kv"))
+		memcpy(heads_kv, heads, n_layer * sizeof(*heads));
 	for (uint32_t l = 0; l < n_layer; l++) {
+		if (!ffs[l] || ffs[l] > 1u << 20) {
+			rc = plume_error_set(err, PLUME_ERR_INVALID,
+					     "%s: layer %u: %s.feed_forward_length = %u (expected 1..2^20)",
+					     plume_gguf_path(m->g), l, m->arch, ffs[l]);
+			goto out;
+		}
 		if (!heads[l] || heads[l] > 1024 || !heads_kv[l] || heads[l] % heads_kv[l]) {
 			rc = plume_error_set(err, PLUME_ERR_INVALID,
 					     "%s: layer %u: %u heads and %u kv heads (kv heads must divide heads)",
@@ -259,16 +307,30 @@ static int build_desc(struct plume_model *m, struct plume_error *err)
 		if (ffs[l] > d->n_ff)
 			d->n_ff = ffs[l];
 	}
+	if (!hp_present(&h, "attention.key_length") && d->n_embd % d->n_head) {
+		rc = plume_error_set(err, PLUME_ERR_INVALID,
+				     "%s: %s.embedding_length %u is not a multiple of %u heads and %s.attention.key_length is absent",
+				     plume_gguf_path(m->g), m->arch, d->n_embd, d->n_head, m->arch);
+		goto out;
+	}
 	if ((rc = hp_u32(&h, "attention.key_length", &d->head_dim_k, 0, d->n_embd / d->n_head)) ||
 	    (rc = hp_u32(&h, "attention.value_length", &d->head_dim_v, 0, d->n_embd / d->n_head)) ||
 	    (rc = hp_u32(&h, "rope.dimension_count", &d->n_rot, 0, d->head_dim_k)) ||
 	    (rc = hp_f32(&h, "attention.layer_norm_rms_epsilon", &d->norm_eps, 1, 0)) ||
 	    (rc = hp_f32(&h, "rope.freq_base", &d->rope_freq_base, 0, 10000.0f)))
 		goto out;
-	if (!d->head_dim_k || d->head_dim_k % 2 || d->n_rot > d->head_dim_k || d->n_rot % 2) {
+	if (!d->head_dim_k || d->head_dim_k % 2 || d->head_dim_k > 4096 || !d->head_dim_v ||
+	    d->head_dim_v > 4096 || !d->n_rot || d->n_rot > d->head_dim_k || d->n_rot % 2) {
 		rc = plume_error_set(err, PLUME_ERR_INVALID,
-				     "%s: head size %u with %u rotary dimensions (both even, rotary <= head size)",
-				     plume_gguf_path(m->g), d->head_dim_k, d->n_rot);
+				     "%s: head size %u/%u with %u rotary dimensions (even, rotary <= head size <= 4096)",
+				     plume_gguf_path(m->g), d->head_dim_k, d->head_dim_v, d->n_rot);
+		goto out;
+	}
+	if (!(d->rope_freq_base > 0) || !isfinite(d->rope_freq_base) || !(d->norm_eps > 0) ||
+	    !isfinite(d->norm_eps)) {
+		rc = plume_error_set(err, PLUME_ERR_INVALID,
+				     "%s: rope.freq_base %g and rms epsilon %g must be positive and finite",
+				     plume_gguf_path(m->g), d->rope_freq_base, d->norm_eps);
 		goto out;
 	}
 	d->rope_freq_scale = 1.0f;
@@ -278,7 +340,7 @@ static int build_desc(struct plume_model *m, struct plume_error *err)
 		float factor = 0;
 
 		snprintf(key, sizeof(key), "%s.rope.scaling.type", m->arch);
-		if (!plume_gguf_get_str(m->g, key, &s, err)) {
+		if (!plume_gguf_get_str(m->g, key, &s, NULL)) {
 			scaling = dup_str(s);
 			if (scaling && strcmp(scaling, "none") && strcmp(scaling, "linear")) {
 				rc = plume_error_set(err, PLUME_ERR_UNSUPPORTED,
@@ -289,7 +351,7 @@ static int build_desc(struct plume_model *m, struct plume_error *err)
 		}
 		if ((rc = hp_f32(&h, "rope.scaling.factor", &factor, 0, 0)))
 			goto out;
-		if (factor > 0 && (!scaling || strcmp(scaling, "none")))
+		if (factor > 0 && isfinite(factor) && (!scaling || strcmp(scaling, "none")))
 			d->rope_freq_scale = 1.0f / factor;
 	}
 	d->attn_scale = 1.0f / sqrtf((float)d->head_dim_k);
@@ -303,15 +365,25 @@ static int build_desc(struct plume_model *m, struct plume_error *err)
 	if (d->flags & PLUME_MODEL_EMBD_SCALE)
 		d->embd_scale = sqrtf((float)d->n_embd);
 
-	if ((rc = tensor(m, "token_embd.weight", 1, d->n_embd,
-			 plume_gguf_find_tensor(m->g, "token_embd.weight") ?
-				 plume_gguf_find_tensor(m->g, "token_embd.weight")->ne[1] : 0,
-			 &d->tok_embd, err)))
-		goto out;
-	d->n_vocab = (uint32_t)d->tok_embd->ne[1];
+	{
+		/* n_vocab: the tokenizer's count when present, else token_embd's rows */
+		const struct plume_tensor *te = plume_gguf_find_tensor(m->g, "token_embd.weight");
+		int64_t n_vocab = m->has_vocab ? m->vocab.n_tokens : te ? te->ne[1] : 0;
+
+		if ((rc = tensor(m, "token_embd.weight", 1, d->n_embd, n_vocab, &d->tok_embd, err)))
+			goto out;
+		if (n_vocab < 1 || n_vocab > INT32_MAX) {
+			rc = plume_error_set(err, PLUME_ERR_INVALID, "%s: %lld vocabulary rows",
+					     plume_gguf_path(m->g), (long long)n_vocab);
+			goto out;
+		}
+		d->n_vocab = (uint32_t)n_vocab;
+	}
 	if ((rc = tensor(m, "output_norm.weight", 1, d->n_embd, 1, &d->output_norm, err)) ||
 	    (rc = tensor(m, "output.weight", 0, d->n_embd, d->n_vocab, &d->output, err)) ||
 	    (rc = tensor(m, "rope_freqs.weight", 0, d->n_rot / 2, 1, &d->rope_freqs, err)))
+		goto out;
+	if ((rc = want_f32(m, d->output_norm, err)) || (rc = want_f32(m, d->rope_freqs, err)))
 		goto out;
 	if (!d->output) {
 		d->output = d->tok_embd;
@@ -320,18 +392,6 @@ static int build_desc(struct plume_model *m, struct plume_error *err)
 	for (uint32_t l = 0; l < n_layer; l++)
 		if ((rc = layer_tensors(m, l, err)))
 			goto out;
-	for (uint32_t l = 0; l < n_layer; l++) {
-		const struct plume_tensor *norms[] = {m->layers[l].attn_norm, m->layers[l].ffn_norm};
-
-		for (int k = 0; k < 2; k++)
-			if (norms[k]->type != PLUME_DTYPE_F32) {
-				rc = plume_error_set(err, PLUME_ERR_UNSUPPORTED,
-						     "%s: tensor '%s' has type %s, expected F32",
-						     plume_gguf_path(m->g), norms[k]->name,
-						     plume_dtype_name(norms[k]->type));
-				goto out;
-			}
-	}
 	d->layers = m->layers;
 	d->layer_size = sizeof(struct plume_layer);
 	d->tensors = plume_gguf_tensor(m->g, 0);
@@ -387,6 +447,56 @@ static int32_t flag(struct plume_model *m, const char *key)
 	return plume_gguf_get_bool(m->g, key, &b, NULL) ? -1 : b;
 }
 
+/* Element j of numeric array kv i as a double (integer or float types). */
+static double num_at(const uint8_t *d, uint32_t type, uint64_t j)
+{
+	switch (type) {
+	case GGUF_TYPE_UINT8: return d[j];
+	case GGUF_TYPE_INT8: return (int8_t)d[j];
+	case GGUF_TYPE_UINT16: { uint16_t v; memcpy(&v, d + 2 * j, 2); return v; }
+	case GGUF_TYPE_INT16: { int16_t v; memcpy(&v, d + 2 * j, 2); return v; }
+	case GGUF_TYPE_UINT32: { uint32_t v; memcpy(&v, d + 4 * j, 4); return v; }
+	case GGUF_TYPE_INT32: { int32_t v; memcpy(&v, d + 4 * j, 4); return v; }
+	case GGUF_TYPE_FLOAT32: { float v; memcpy(&v, d + 4 * j, 4); return v; }
+	case GGUF_TYPE_UINT64: { uint64_t v; memcpy(&v, d + 8 * j, 8); return (double)v; }
+	case GGUF_TYPE_INT64: { int64_t v; memcpy(&v, d + 8 * j, 8); return (double)v; }
+	case GGUF_TYPE_FLOAT64: { double v; memcpy(&v, d + 8 * j, 8); return v; }
+	}
+	return 0;
+}
+
+/* Copy the first n elements of numeric array kv i as float (as_int 0) or
+ * int32 (as_int 1: integer element types only) into a new *out. */
+static int numeric_copy(struct plume_model *m, int64_t i, uint64_t n, int as_int, void *outp,
+			struct plume_error *err)
+{
+	const struct plume_gguf *g = m->g;
+	uint32_t at = plume_gguf_arr_type(g, i);
+	const uint8_t *d = plume_gguf_arr_data(g, i);
+	int is_float = at == GGUF_TYPE_FLOAT32 || at == GGUF_TYPE_FLOAT64;
+	void *out;
+
+	if (plume_gguf_kv_type(g, i) != GGUF_TYPE_ARRAY || plume_gguf_arr_n(g, i) < n ||
+	    at == GGUF_TYPE_STRING || at == GGUF_TYPE_BOOL || (as_int && is_float)) {
+		return plume_error_set(err, PLUME_ERR_INVALID, "%s: %s: expected %llu %s values",
+				       plume_gguf_path(g), plume_gguf_key(g, i),
+				       (unsigned long long)n, as_int ? "integer" : "numeric");
+	}
+	out = malloc(n * 4);
+	if (!out)
+		return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
+	for (uint64_t j = 0; j < n; j++) {
+		double v = num_at(d, at, j);
+
+		if (as_int)
+			((int32_t *)out)[j] = v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : (int32_t)v;
+		else
+			((float *)out)[j] = (float)v;
+	}
+	memcpy(outp, &out, sizeof(out));
+	return 0;
+}
+
 static int build_vocab(struct plume_model *m, struct plume_error *err)
 {
 	struct plume_vocab *v = &m->vocab;
@@ -435,50 +545,25 @@ static int build_vocab(struct plume_model *m, struct plume_error *err)
 		v->n_merges = (uint32_t)nm;
 	}
 	if (is >= 0) {
-		uint32_t at = plume_gguf_arr_type(m->g, is);
-		const uint8_t *d = plume_gguf_arr_data(m->g, is);
+		int rc = numeric_copy(m, is, n, 0, &m->scores, err);
 
-		if (plume_gguf_kv_type(m->g, is) != GGUF_TYPE_ARRAY || plume_gguf_arr_n(m->g, is) < n ||
-		    (at != GGUF_TYPE_FLOAT32 && at != GGUF_TYPE_INT32))
-			return plume_error_set(err, PLUME_ERR_INVALID,
-					       "%s: tokenizer.ggml.scores: expected %llu f32 values", path,
-					       (unsigned long long)n);
-		m->scores = malloc(n * sizeof(float));
-		if (!m->scores)
-			return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
-		for (uint64_t i = 0; i < n; i++) {
-			if (at == GGUF_TYPE_FLOAT32) {
-				memcpy(&m->scores[i], d + 4 * i, 4);
-			} else {
-				int32_t x;
-
-				memcpy(&x, d + 4 * i, 4);
-				m->scores[i] = (float)x;
-			}
-		}
+		if (rc)
+			return rc;
 		v->scores = m->scores;
 	}
 	if (itt >= 0) {
-		uint32_t at = plume_gguf_arr_type(m->g, itt);
-		const uint8_t *d = plume_gguf_arr_data(m->g, itt);
+		int rc = numeric_copy(m, itt, n, 1, &m->types, err);
 
-		if (plume_gguf_kv_type(m->g, itt) != GGUF_TYPE_ARRAY || plume_gguf_arr_n(m->g, itt) < n ||
-		    (at != GGUF_TYPE_INT32 && at != GGUF_TYPE_UINT32))
-			return plume_error_set(err, PLUME_ERR_INVALID,
-					       "%s: tokenizer.ggml.token_type: expected %llu i32 values",
-					       path, (unsigned long long)n);
-		m->types = malloc(n * sizeof(int32_t));
-		if (!m->types)
-			return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
-		memcpy(m->types, d, n * sizeof(int32_t));
+		if (rc)
+			return rc;
 		v->token_types = m->types;
 	}
-	if (!plume_gguf_get_str(m->g, "tokenizer.ggml.model", &s, err)) {
+	if (!plume_gguf_get_str(m->g, "tokenizer.ggml.model", &s, NULL)) {
 		m->model_name = dup_str(s);
 		if (!m->model_name)
 			return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
 	}
-	if (!plume_gguf_get_str(m->g, "tokenizer.ggml.pre", &s, err)) {
+	if (!plume_gguf_get_str(m->g, "tokenizer.ggml.pre", &s, NULL)) {
 		m->pre = dup_str(s);
 		if (!m->pre)
 			return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
@@ -515,7 +600,7 @@ int plume_model_load(const char *path, uint32_t flags, struct plume_model **out,
 	rc = plume_gguf_open(path, &m->g, err);
 	if (rc)
 		goto fail;
-	if (!plume_gguf_get_str(m->g, "tokenizer.chat_template", &s, err) &&
+	if (!plume_gguf_get_str(m->g, "tokenizer.chat_template", &s, NULL) &&
 	    !(m->chat_template = dup_str(s))) {
 		rc = plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -531,7 +616,7 @@ int plume_model_load(const char *path, uint32_t flags, struct plume_model **out,
 		if (rc)
 			goto fail;
 		m->arch = dup_str(s);
-		if (!plume_gguf_get_str(m->g, "general.name", &s, err))
+		if (!plume_gguf_get_str(m->g, "general.name", &s, NULL))
 			m->name = dup_str(s);
 		else
 			m->name = strdup(strrchr(path, '/') ? strrchr(path, '/') + 1 : path);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "ggml_order.h"
 
 struct fwd {
 	struct cpu_ctx *c;
@@ -17,7 +18,8 @@ struct fwd {
 	float *rope_cos, *rope_sin;                       /* [T][n_rot/2] */
 	uint8_t *act[3];                                  /* quantized inputs */
 	float *scores;                                    /* [nth][ctx] */
-	float *qh;                                        /* [nth][head_dim] query (f16-rounded) */
+	float *qh;                                        /* [nth][qh_stride]: query, key row, V accumulators */
+	int64_t qh_stride;
 	int64_t ctx;                                      /* most positions any token attends */
 	uint32_t layer;
 };
@@ -192,6 +194,12 @@ static void kv_write(struct fwd *f)
 	}
 }
 
+/* Attention for one (token, head) pair per job, in llama.cpp's order: Q·K
+ * (query rounded to F16 with an F16 cache), scale, softmax with the
+ * polynomial exp summed per 16 positions, weights rounded to F16, then the
+ * weighted sum of V accumulated per (position mod 64 / 16, position mod 16)
+ * chain for single-token batches (ggml_vec_dot_f16) or per position mod 16
+ * (tinyBLAS) for larger ones. */
 static void attn_worker(void *arg, int ith, int nth)
 {
 	struct fwd *f = arg;
@@ -199,13 +207,15 @@ static void attn_worker(void *arg, int ith, int nth)
 	const struct plume_model_desc *m = f->m;
 	const struct plume_layer *L = plume_model_layer(m, f->layer);
 	int64_t hq = L->n_head, group = L->n_head / L->n_head_kv, hd = m->head_dim_k, hv = m->head_dim_v;
-	int f16 = c->kv_type == PLUME_KV_F16;
-	float *sc = f->scores + ith * f->ctx, *qv = f->qh + ith * hd;
+	int f16 = c->kv_type == PLUME_KV_F16, tiny = f->T >= 2;
+	float *sc = f->scores + ith * f->ctx, *qv = f->qh + ith * f->qh_stride;
+	float *kb = qv + hd, *acc = kb + hd; /* acc: [4][16][hv] */
 	int64_t lo, hi;
 
 	pool_range(f->T * hq, ith, nth, &lo, &hi);
 	for (int64_t job = lo; job < hi; job++) {
 		int64_t t = job / hq, h = job % hq, g = h / group, p = f->b->positions[t];
+		int64_t n_chunks = (p + 16) / 16;
 		const uint32_t *table = f->b->block_tables[f->b->seq[t]];
 		const float *q = f->q + t * f->Dq + h * hd;
 		float *out = f->att + t * (hq * hv) + h * hv;
@@ -216,49 +226,63 @@ static void attn_worker(void *arg, int ith, int nth)
 			qv[d] = f16 ? round_f16(q[d]) : q[d];
 		for (int64_t j = 0; j <= p; j++) {
 			const uint8_t *kr = kv_at(c, c->k[f->layer], c->kv_row_k, table, j);
-			float s = 0.0f;
+			float s;
 
 			if (f16) {
 				const uint16_t *kh = (const uint16_t *)kr + g * hd;
 
 				for (int64_t d = 0; d < hd; d++)
-					s += cpu_fp16_to_fp32(kh[d]) * qv[d];
+					kb[d] = cpu_fp16_to_fp32(kh[d]);
 			} else {
-				const float *kf = (const float *)kr + g * hd;
-
-				for (int64_t d = 0; d < hd; d++)
-					s += kf[d] * qv[d];
+				memcpy(kb, (const float *)kr + g * hd, (size_t)hd * 4);
 			}
+			s = tiny && hd % 16 == 0 ? go_dot_tinyblas(kb, qv, hd) : go_dot_vecdot(kb, qv, hd);
 			s *= m->attn_scale;
 			sc[j] = s;
 			if (s > max)
 				max = s;
 		}
-		for (int64_t j = 0; j <= p; j++) {
-			float e = expf(sc[j] - max);
+		for (int64_t ch = 0; ch < n_chunks; ch++) {
+			float *e = sc + 16 * ch;
 
-			sc[j] = e;
-			sum += (double)e;
+			for (int64_t l = 0; l < 16; l++)
+				e[l] = 16 * ch + l <= p ? go_expf(e[l] - max) : 0.0f;
+			sum += (double)go_hsum16(e);
 		}
 		inv = (float)(1.0 / sum);
-		for (int64_t d = 0; d < hv; d++)
-			out[d] = 0.0f;
+		memset(acc, 0, (size_t)64 * hv * sizeof(float));
 		for (int64_t j = 0; j <= p; j++) {
 			const uint8_t *vr = kv_at(c, c->v[f->layer], c->kv_row_v, table, j);
 			float w = sc[j] * inv;
+			float *a = acc + ((tiny ? 0 : (j % 64) / 16) * 16 + j % 16) * hv;
 
 			if (f16) {
 				const uint16_t *vh = (const uint16_t *)vr + g * hv;
 
 				w = round_f16(w);
 				for (int64_t d = 0; d < hv; d++)
-					out[d] += w * cpu_fp16_to_fp32(vh[d]);
+					a[d] = fmaf(cpu_fp16_to_fp32(vh[d]), w, a[d]);
 			} else {
 				const float *vf = (const float *)vr + g * hv;
 
 				for (int64_t d = 0; d < hv; d++)
-					out[d] += w * vf[d];
+					a[d] = fmaf(vf[d], w, a[d]);
 			}
+		}
+		for (int64_t d = 0; d < hv; d++) {
+			float lanes[16];
+
+			for (int l = 0; l < 16; l++) {
+				if (tiny) {
+					lanes[l] = acc[l * hv + d];
+				} else {
+					float a0 = acc[(0 * 16 + l) * hv + d], a1 = acc[(1 * 16 + l) * hv + d];
+					float a2 = acc[(2 * 16 + l) * hv + d], a3 = acc[(3 * 16 + l) * hv + d];
+
+					lanes[l] = (a0 + a2) + (a1 + a3);
+				}
+			}
+			out[d] = go_hsum16(lanes);
 		}
 	}
 }
@@ -312,10 +336,12 @@ static int setup(struct fwd *f, struct plume_error *err)
 	uint8_t *p;
 	int64_t rows_out = f->b->n_logits > T ? f->b->n_logits : T;
 
-	f->ctx = 1;
+	f->ctx = 16;
 	for (uint32_t s = 0; s < f->b->n_seqs; s++)
 		if ((int64_t)f->b->n_blocks[s] * c->block_size > f->ctx)
 			f->ctx = (int64_t)f->b->n_blocks[s] * c->block_size;
+	f->ctx = (f->ctx + 15) / 16 * 16; /* whole 16-position chunks */
+	f->qh_stride = 2 * (int64_t)m->head_dim_k + 64 * (int64_t)m->head_dim_v;
 	widest = f->E > f->F ? f->E : f->F;
 	if (f->Dq > widest)
 		widest = f->Dq;
@@ -323,7 +349,7 @@ static int setup(struct fwd *f, struct plume_error *err)
 #define SZ(n) (((size_t)(n) * 4 + 63) & ~(size_t)63)
 	need = SZ(T * f->E) * 3 + SZ(T * f->Dq) + SZ(T * f->Dk) + SZ(T * f->Dv) +
 	       SZ(T * (int64_t)m->n_head * m->head_dim_v) + SZ(T * f->F) * 2 + SZ(T * half) * 2 +
-	       3 * ((act_bytes + 63) & ~(size_t)63) + SZ(nth * f->ctx) + SZ(nth * m->head_dim_k) +
+	       3 * ((act_bytes + 63) & ~(size_t)63) + SZ(nth * f->ctx) + SZ(nth * f->qh_stride) +
 	       SZ(rows_out * f->E);
 	if (need > c->scratch_size) {
 		cpu_aligned_free(c, c->scratch);
@@ -352,7 +378,7 @@ static int setup(struct fwd *f, struct plume_error *err)
 		p += (act_bytes + 63) & ~(size_t)63;
 	}
 	TAKE(f->scores, nth * f->ctx);
-	TAKE(f->qh, nth * m->head_dim_k);
+	TAKE(f->qh, nth * f->qh_stride);
 #undef TAKE
 #undef SZ
 	return PLUME_OK;
@@ -422,7 +448,7 @@ static void layer(struct fwd *f, uint32_t il)
 	for (int64_t i = 0; i < T * F; i++) {
 		float g = f->g[i];
 
-		f->g[i] = g / (1.0f + expf(-g)) * f->u[i];
+		f->g[i] = go_silu(g) * f->u[i];
 	}
 	{
 		const struct plume_tensor *w[1] = {L->ffn_down};

@@ -158,9 +158,17 @@ static void eog_add(struct bpe *b, int32_t id)
 	b->eog[b->n_eog++] = id;
 }
 
-static const char *const eog_texts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-					"<|endoftext|>", "<|eom_id|>", "<EOT>", "<|end_of_text|>",
-					"<｜end▁of▁sentence｜>"};
+/* Texts llama.cpp treats as end of generation (llama-vocab.cpp), and the
+ * fill-in-the-middle pad/repo/separator tokens it adds to that set. */
+static const char *const eog_texts[] = {
+	"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
+	"<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
+	"<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
+	"<｜end▁of▁sentence｜>", "[e~[",
+	/* fim pad */ "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]",
+	/* fim rep */ "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>",
+	/* fim sep */ "<|file_sep|>",
+};
 
 static void bpe_destroy(void *ctx);
 

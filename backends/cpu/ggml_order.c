@@ -1,0 +1,77 @@
+/* Scalar emulation of llama.cpp's AVX-512 reduction orders and its
+ * vectorised exp (see ggml_order.h). fmaf is exact, so these give the same
+ * bits as the vector code on any x86-64; target_clones lets GCC use the FMA
+ * instruction where the CPU has it. */
+#include "ggml_order.h"
+
+#include <math.h>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FMA_CLONES __attribute__((target_clones("fma", "default")))
+#else
+#define FMA_CLONES
+#endif
+
+FMA_CLONES float go_expf(float x)
+{
+	const float r = 0x1.8p23f;
+	float z = fmaf(x, 0x1.715476p+0f, r);
+	float n = z - r;
+	float b = fmaf(-n, 0x1.7f7d1cp-20f, fmaf(-n, 0x1.62e4p-1f, x));
+	float u = b * b;
+	float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+			    fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+		       u, fmaf(0x1.ffffecp-1f, b, 1.0f));
+
+	if (!(fabsf(n) <= 192.0f)) /* > 192 or NaN: saturate */
+		return n <= 0.0f ? 0.0f : INFINITY;
+	return ldexpf(j, (int)n);
+}
+
+float go_silu(float x)
+{
+	return x / (1.0f + go_expf(0.0f - x));
+}
+
+float go_hsum16(const float *v)
+{
+	float a[8], b[4];
+
+	for (int i = 0; i < 8; i++)
+		a[i] = v[i + 8] + v[i];
+	for (int i = 0; i < 4; i++)
+		b[i] = a[i + 4] + a[i];
+	return (b[0] + b[2]) + (b[1] + b[3]);
+}
+
+FMA_CLONES float go_dot_vecdot(const float *x, const float *y, int64_t n)
+{
+	float acc[4][16] = {{0}};
+	int64_t np = n & ~(int64_t)63;
+	double sum;
+
+	for (int64_t i = 0; i < np; i += 64)
+		for (int j = 0; j < 4; j++)
+			for (int l = 0; l < 16; l++)
+				acc[j][l] = fmaf(x[i + 16 * j + l], y[i + 16 * j + l], acc[j][l]);
+	for (int l = 0; l < 16; l++) {
+		acc[0][l] = acc[0][l] + acc[2][l];
+		acc[1][l] = acc[1][l] + acc[3][l];
+	}
+	for (int l = 0; l < 16; l++)
+		acc[0][l] = acc[0][l] + acc[1][l];
+	sum = go_hsum16(acc[0]);
+	for (int64_t i = np; i < n; i++)
+		sum += (double)(x[i] * y[i]);
+	return (float)sum;
+}
+
+FMA_CLONES float go_dot_tinyblas(const float *x, const float *y, int64_t n)
+{
+	float acc[16] = {0};
+
+	for (int64_t i = 0; i + 16 <= n; i += 16)
+		for (int l = 0; l < 16; l++)
+			acc[l] = fmaf(x[i + l], y[i + l], acc[l]);
+	return go_hsum16(acc);
+}
