@@ -153,8 +153,10 @@ static void rope(struct fwd *f, float *v, int64_t t, int64_t n_head, int64_t hd)
 			int64_t b = m->rope_type == PLUME_ROPE_NEOX ? i + half : 2 * i + 1;
 			float x0 = x[a], x1 = x[b];
 
-			x[a] = x0 * cs[i] - x1 * sn[i];
-			x[b] = x0 * sn[i] + x1 * cs[i];
+			/* as GCC contracts ggml's rotate_pairs: one fused
+			 * multiply-add per output (fmaf is exact everywhere) */
+			x[a] = fmaf(x0, cs[i], -(x1 * sn[i]));
+			x[b] = fmaf(x0, sn[i], x1 * cs[i]);
 		}
 	}
 }
