@@ -119,17 +119,40 @@ static int check_tensor(struct cpu_ctx *c, const struct plume_tensor *t, struct 
 	return PLUME_OK;
 }
 
+/* Names of the architecture flags the forward does not implement yet. */
+static const struct {
+	uint32_t flag;
+	const char *name;
+} cpu_missing_flags[] = {
+	{PLUME_MODEL_POST_NORMS, "post_norms"},
+	{PLUME_MODEL_GELU_FFN, "gelu_ffn"},
+	{PLUME_MODEL_EMBD_SCALE, "embd_scale"},
+	{PLUME_MODEL_SLIDING_WINDOW, "sliding_window"},
+};
+
+static int check_flags(struct cpu_ctx *c, const struct plume_model_desc *m, struct plume_error *err)
+{
+	char names[128] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(cpu_missing_flags) / sizeof(cpu_missing_flags[0]); i++)
+		if ((m->flags & cpu_missing_flags[i].flag) && len < sizeof(names))
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "",
+						cpu_missing_flags[i].name);
+	if (len)
+		return c->host->error(err, PLUME_ERR_UNSUPPORTED,
+				      "cpu: architecture '%s' needs %s, which the cpu forward does not implement yet",
+				      m->arch_name, names);
+	return PLUME_OK;
+}
+
 static int cpu_load_model(void *ctx, const struct plume_model_desc *m, struct plume_error *err)
 {
 	struct cpu_ctx *c = ctx;
-	uint32_t unsupported = m->flags & (PLUME_MODEL_POST_NORMS | PLUME_MODEL_GELU_FFN |
-					   PLUME_MODEL_EMBD_SCALE | PLUME_MODEL_SLIDING_WINDOW);
 	int rc;
 
-	if (unsupported)
-		return c->host->error(err, PLUME_ERR_UNSUPPORTED,
-				      "cpu: architecture '%s' needs features the cpu forward does not have yet (flags 0x%x)",
-				      m->arch_name, unsupported);
+	if ((rc = check_flags(c, m, err)))
+		return rc;
 	if (m->n_embd % 32)
 		return c->host->error(err, PLUME_ERR_UNSUPPORTED, "cpu: n_embd %u is not a multiple of 32",
 				      m->n_embd);

@@ -297,6 +297,13 @@ static int validate(struct cpu_ctx *c, const struct plume_batch *b, struct plume
 		return c->host->error(err, PLUME_ERR_INVALID, "cpu: forward before load_model and kv_init");
 	if (!b->n_tokens || !b->tokens || !b->positions || !b->seq || !b->n_seqs)
 		return c->host->error(err, PLUME_ERR_INVALID, "cpu: empty batch");
+	if (!b->block_tables || !b->n_blocks || (b->n_logits && (!b->logits_idx || !b->logits)) ||
+	    (b->n_hidden && (!b->hidden_idx || !b->hidden)))
+		return c->host->error(err, PLUME_ERR_INVALID,
+				      "cpu: batch without block tables or output buffers");
+	for (uint32_t s = 0; s < b->n_seqs; s++)
+		if (b->n_blocks[s] && !b->block_tables[s])
+			return c->host->error(err, PLUME_ERR_INVALID, "cpu: sequence %u has no block table", s);
 	for (uint32_t s = 0; s < b->n_seqs; s++)
 		for (uint32_t i = 0; i < b->n_blocks[s]; i++)
 			if (b->block_tables[s][i] >= c->n_blocks)

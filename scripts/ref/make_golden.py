@@ -2,19 +2,20 @@
 """Reference data for the golden greedy test (tests/golden): llama.cpp's
 greedy output on the default model, through llama-cpp-python.
 
-Regenerate (needs the model from scripts/fetch-model; builds llama.cpp):
+Regenerate (needs the model from scripts/fetch-model; pip builds llama.cpp):
     python3 -m venv /opt/plume-ref
-    /opt/plume-ref/bin/pip install llama-cpp-python==0.3.36 jinja2
-    /opt/plume-ref/bin/python scripts/ref/make_golden.py > tests/data/golden/smollm2_q4_1.txt
+    /opt/plume-ref/bin/pip install llama-cpp-python==0.3.36 numpy jinja2
+    /opt/plume-ref/bin/python scripts/ref/make_golden.py tests/data/golden/smollm2_q4_1.json
 
 For every prompt: the prompt ids as llama.cpp's command line makes them
-(BOS per metadata, special-token text parsed), up to 64 greedy tokens (an
-end-of-generation token ends it and is kept), the top-1/top-2 logit gap at
-each generated position, then the whole sequence teacher-forced in one
-evaluation: argmax, gap and top logit at every position.
-Output: a line-based text file the C test reads (hex for texts).
+(BOS per metadata, special-token text parsed; chat prompts rendered from the
+GGUF's tokenizer.chat_template with add_generation_prompt), up to 64 greedy
+tokens (an end-of-generation token ends it and is kept) with the top-1/top-2
+logit gap at each generated position, then the whole sequence teacher-forced
+in one evaluation: top-8 (id, logit) and the top-1/top-2 gap at every position.
 """
 import hashlib
+import json
 import os
 import sys
 
@@ -25,73 +26,86 @@ import numpy as np
 MODEL = os.path.join(os.environ.get("PLUME_MODEL_DIR", os.path.expanduser("~/.cache/plume/models")),
                      "SmolLM2-135M-Instruct.Q4_1.gguf")
 N_GEN = 64
+N_TOP = 8
+N_CTX = 1024
 
 PROMPTS = [
-    (0, "The capital of France is"),
-    (0, "Once upon a time, in a land far away,"),
-    (0, 'def fibonacci(n):\n    """Return the n-th Fibonacci number."""\n'),
-    (0, "Q: What is 17 * 23?\nA:"),
-    (0, "1, 2, 3, 5, 8, 13,"),
-    (0, "La tour Eiffel est"),
-    (0, "東京は日本の首都で、"),
-    (0, "Москва — столица"),
-    (0, "Here is a list of fruits:\n1."),
-    (0, "I love pizza 🍕 because"),
-    (1, "Write a haiku about the sea"),
-    (1, "What is the boiling point of water in Fahrenheit?"),
+    (False, "Once upon a time, in a land far away, there lived"),            # English prose
+    (False, "Q: Why is the sky blue?\nA:"),                                  # a question
+    (False, 'def fibonacci(n):\n    """Return the n-th Fibonacci number."""\n'),  # code
+    (False, "Q: What is 17 * 23?\nA: 17 * 23 ="),                            # arithmetic
+    (False, "1, 2, 3, 5, 8, 13,"),                                           # numbers
+    (False, "Here is a list of fruits:\n1."),                                # a list
+    (False, "La tour Eiffel est"),                                           # French
+    (False, "Der schnellste Weg nach Berlin ist"),                           # German
+    (False, "東京は日本の首都で、"),                                           # Japanese
+    (False, "Москва — столица"),                                             # Russian
+    (False, "I love pizza 🍕 and tacos 🌮 because"),                         # emoji
+    (True, "Write a haiku about the sea."),                                  # chat
+    (True, "What is the boiling point of water in Fahrenheit?"),             # chat
 ]
 
 
+def top_k(lg, k):
+    """Indices of the k largest logits, largest first (ties: lower id first)."""
+    order = np.argsort(-lg, kind="stable")
+    return order[:k]
+
+
 def main():
-    llm = llama_cpp.Llama(model_path=MODEL, n_ctx=1024, n_threads=2, flash_attn=False,
+    if len(sys.argv) != 2:
+        sys.exit("usage: make_golden.py OUT.json")
+    llm = llama_cpp.Llama(model_path=MODEL, n_ctx=N_CTX, n_threads=2, flash_attn=False,
                           logits_all=True, seed=0, verbose=False)
     meta = llm.metadata
+    add_bos = meta.get("tokenizer.ggml.add_bos_token") == "true"
     tmpl = jinja2.Environment(loader=jinja2.BaseLoader()).from_string(meta["tokenizer.chat_template"])
-    eog = {i for i in range(llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(llm._model.vocab, i)}
+    eog = sorted(i for i in range(llm.n_vocab())
+                 if llama_cpp.llama_vocab_is_eog(llm._model.vocab, i))
     with open(MODEL, "rb") as f:
         sha = hashlib.sha256(f.read()).hexdigest()
-    out = sys.stdout.write
-    out("# plume golden reference: llama.cpp greedy on %s\n" % os.path.basename(MODEL))
-    out("# sha256 %s, llama-cpp-python %s, n_threads 2, flash_attn off\n" % (sha, llama_cpp.__version__))
-    out("# regenerate: scripts/ref/make_golden.py (see its header)\n")
-    out("eog %s\n" % " ".join(map(str, sorted(eog))))
+    out = {
+        "model": os.path.basename(MODEL),
+        "model_sha256": sha,
+        "llama_cpp_python": llama_cpp.__version__,
+        "settings": {"n_ctx": N_CTX, "n_threads": 2, "flash_attn": False, "seed": 0,
+                     "max_tokens": N_GEN, "top": N_TOP, "add_bos": add_bos,
+                     "parse_special": True},
+        "eog_ids": eog,
+        "prompts": [],
+    }
     for n, (chat, text) in enumerate(PROMPTS):
         full = tmpl.render(messages=[{"role": "user", "content": text}],
                            add_generation_prompt=True) if chat else text
-        ids = llm.tokenize(full.encode(), add_bos=bool(meta.get("tokenizer.ggml.add_bos_token") == "true"),
-                           special=True)
+        ids = llm.tokenize(full.encode(), add_bos=add_bos, special=True)
         llm.reset()
         llm.eval(ids)
         gen, gaps = [], []
         for _ in range(N_GEN):
             lg = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float32)
-            order = np.argsort(-lg, kind="stable")
-            tok = int(order[0])
-            gen.append(tok)
-            gaps.append(float(lg[order[0]] - lg[order[1]]))
-            if tok in eog:
+            a, b = top_k(lg, 2)
+            gen.append(int(a))
+            gaps.append(round(float(lg[a] - lg[b]), 5))
+            if int(a) in eog:
                 break
-            llm.eval([tok])
+            llm.eval([int(a)])
         seq = ids + gen
         llm.reset()
         llm.eval(seq)
-        tf_arg, tf_gap, tf_top = [], [], []
+        positions = []
         for i in range(len(seq)):
             lg = np.array(llm.scores[i], dtype=np.float32)
-            order = np.argsort(-lg, kind="stable")
-            tf_arg.append(int(order[0]))
-            tf_gap.append(float(lg[order[0]] - lg[order[1]]))
-            tf_top.append(float(lg[order[0]]))
-        out("prompt %d\nchat %d\ntext %s\n" % (n, chat, text.encode().hex()))
-        out("prompt_ids %s\n" % " ".join(map(str, ids)))
-        out("gen_ids %s\n" % " ".join(map(str, gen)))
-        out("gen_gap %s\n" % " ".join("%.5f" % g for g in gaps))
-        out("tf_argmax %s\n" % " ".join(map(str, tf_arg)))
-        out("tf_gap %s\n" % " ".join("%.5f" % g for g in tf_gap))
-        out("tf_top %s\n" % " ".join("%.5f" % g for g in tf_top))
-        out("end\n")
+            top = top_k(lg, N_TOP)
+            positions.append({"top": [[int(t), round(float(lg[t]), 5)] for t in top],
+                              "gap": round(float(lg[top[0]] - lg[top[1]]), 5)})
+        out["prompts"].append({"text": text, "chat": chat, "rendered": full, "prompt_ids": ids,
+                               "generated_ids": gen, "gen_gaps": gaps,
+                               "teacher_forced": positions})
         sys.stderr.write("prompt %d: %d prompt ids, %d generated, min gap %.3f\n"
                          % (n, len(ids), len(gen), min(gaps)))
+    with open(sys.argv[1], "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
 
 
 main()

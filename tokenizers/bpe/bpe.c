@@ -2,9 +2,9 @@
  * StarCoder, ...), exact against llama.cpp: special tokens split out first
  * (longest first), pre-tokenizer words, GPT-2 byte-to-unicode mapping,
  * merges by lowest rank with a priority queue (no quadratic behaviour),
- * detokenization back to bytes. Invalid UTF-8 in the input: each invalid
- * byte is a character of its own (class "other"), byte-encoded like any
- * byte, so encode/decode round-trips the input bytes exactly. */
+ * detokenization back to bytes. Invalid UTF-8 in the input never fails:
+ * as in llama.cpp, every byte that starts no sequence becomes U+FFFD (so
+ * such input does not round-trip; valid UTF-8 always does). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
@@ -190,13 +190,19 @@ static int bpe_create(const struct plume_host *host, const struct plume_config *
 		return host->error(err, PLUME_ERR_NOMEM, "bpe: out of memory");
 	b->host = host;
 	b->v = v;
-	snprintf(b->pre_name, sizeof(b->pre_name), "%s", *pre_opt ? pre_opt : v->pre ? v->pre : "gpt-2");
+	snprintf(b->pre_name, sizeof(b->pre_name), "%s",
+		 *pre_opt ? pre_opt : v->pre && *v->pre ? v->pre : "default");
+	if (!*pre_opt && !(v->pre && *v->pre))
+		host->log(PLUME_LOG_WARN, "bpe",
+			  "vocabulary has no tokenizer.ggml.pre: using 'default' (as llama.cpp)");
 	b->pre = pretok_find(b->pre_name);
 	if (!b->pre) {
+		int rc = host->error(err, PLUME_ERR_UNSUPPORTED,
+				     "bpe: pre-tokenizer '%s' (tokenizer.ggml.pre) is not known; set [tokenizer.bpe] pre = one of smollm, gpt-2, default, llama3, qwen2, starcoder, ...",
+				     b->pre_name);
+
 		bpe_destroy(b);
-		return host->error(err, PLUME_ERR_UNSUPPORTED,
-				   "bpe: pre-tokenizer '%s' (tokenizer.ggml.pre) is not known; set [tokenizer.bpe] pre = one of smollm, gpt-2, llama3, qwen2, starcoder, ...",
-				   b->pre_name);
+		return rc;
 	}
 	byte_map(b);
 	b->tok_mask = table_size(v->n_tokens) - 1;
@@ -257,7 +263,7 @@ static int bpe_create(const struct plume_host *host, const struct plume_config *
 		if (id >= 0)
 			eog_add(b, id);
 	}
-	b->add_bos = v->add_bos >= 0 ? v->add_bos : b->pre->kind == PRETOK_LLAMA3;
+	b->add_bos = v->add_bos >= 0 ? v->add_bos : b->pre->ignore_merges; /* the llama3 names */
 	b->add_eos = v->add_eos >= 0 ? v->add_eos : 0;
 	if (b->add_bos && v->bos_id < 0)
 		b->add_bos = 0;
@@ -450,16 +456,56 @@ static int bpe_word(struct bpe *b, const char *w, size_t n, struct out_ids *o)
 	return 0;
 }
 
+/* llama.cpp's lenient UTF-8 reading: a lead byte with the right number of
+ * continuation bytes is a code point (overlong forms and surrogates
+ * included) and is re-encoded canonically; any other byte becomes U+FFFD.
+ * Returns a host-allocated copy (length in *m) or NULL. */
+static char *sanitize(const char *t, size_t n, size_t *m)
+{
+	char *out = hre(NULL, 3 * n + 1);
+	size_t i = 0, k = 0;
+
+	if (!out)
+		return NULL;
+	while (i < n) {
+		unsigned char c = (unsigned char)t[i];
+		size_t len = c < 0x80 ? 1 : !(c & 0x40) ? 0 : !(c & 0x20) ? 2 : !(c & 0x10) ? 3 : !(c & 0x08) ? 4 : 0;
+		uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+		size_t j;
+
+		for (j = 1; len && j < len; j++) {
+			if (i + j >= n || ((unsigned char)t[i + j] & 0xC0) != 0x80)
+				break;
+			cp = (cp << 6) | ((unsigned char)t[i + j] & 0x3F);
+		}
+		if (!len || j < len) {
+			memcpy(out + k, "\xEF\xBF\xBD", 3);
+			k += 3;
+			i++;
+			continue;
+		}
+		k += uc_encode(cp, out + k);
+		i += len;
+	}
+	*m = k;
+	return out;
+}
+
 /* Tokenize a raw fragment (no specials inside). */
-static int encode_raw(struct bpe *b, const char *text, size_t n, struct out_ids *o)
+static int encode_raw(struct bpe *b, const char *raw, size_t raw_n, struct out_ids *o)
 {
 	struct span_list words = {0};
 	char *buf = NULL;
-	size_t cap = 0;
+	size_t cap = 0, n;
 	int rc = 0;
+	char *text = sanitize(raw, raw_n, &n);
 
-	if (pretok_split(b->pre, text, n, 0, &words, hre))
+	if (!text)
 		return -1;
+	if (pretok_split(b->pre, text, n, 0, &words, hre)) {
+		hre(text, 0);
+		return -1;
+	}
 	for (size_t i = 0; i < words.n && !rc; i++) {
 		const struct span *sp = &words.v[i];
 		size_t m = 0;
@@ -484,45 +530,98 @@ static int encode_raw(struct bpe *b, const char *text, size_t n, struct out_ids 
 	}
 	hre(buf, 0);
 	hre(words.v, 0);
+	hre(text, 0);
 	return rc;
 }
 
-/* Find the first special token occurrence in text[from..n): longest first at
- * the earliest position. */
+/* A piece of the input: raw text, or a special token found in it. */
+struct frag {
+	size_t off, len;
+	int32_t id; /* -1: raw text */
+};
+
+/* Split one raw fragment by every occurrence of token `id` (left to right,
+ * non-overlapping) into out[*n..]; out has room for all pieces. */
+static void split_frag(const struct bpe *b, const char *text, struct frag f, int32_t id,
+		       struct frag *out, size_t *n)
+{
+	const struct plume_str *t = &b->v->tokens[id];
+	size_t pos = f.off, end = f.off + f.len;
+	const char *p;
+
+	while (pos < end && (p = memmem(text + pos, end - pos, t->ptr, t->len))) {
+		size_t at = (size_t)(p - text);
+
+		if (at > pos)
+			out[(*n)++] = (struct frag){pos, at - pos, -1};
+		out[(*n)++] = (struct frag){at, t->len, id};
+		pos = at + t->len;
+	}
+	if (pos < end)
+		out[(*n)++] = (struct frag){pos, end - pos, -1};
+}
+
+/* llama.cpp's partition: for each special token, longest text first, every
+ * raw fragment left so far is split at its occurrences; then the raw
+ * fragments are BPE-encoded. */
 static int encode_text(struct bpe *b, const char *text, size_t n, int parse_special,
 		       struct out_ids *o)
 {
-	size_t start = 0;
+	struct frag *cur = NULL, *next = NULL, *t;
+	size_t n_cur = 1, cap = 1;
+	int rc = -1;
 
-	while (start < n) {
-		size_t best_pos = n;
-		int32_t best = -1;
+	cur = hre(NULL, sizeof(*cur));
+	if (!cur)
+		goto out;
+	cur[0] = (struct frag){0, n, -1};
+	for (uint32_t k = 0; k < b->n_specials; k++) {
+		int32_t id = b->specials[k];
+		size_t n_next = 0, need = n_cur;
+		const struct plume_str *tok = &b->v->tokens[id];
 
-		/* earliest match; among matches at one position the longest
-		 * (specials are sorted longest first) */
-		for (uint32_t k = 0; k < b->n_specials; k++) {
-			int32_t id = b->specials[k];
-			const struct plume_str *t = &b->v->tokens[id];
-			const char *p;
-
-			if (!is_special_type(token_type(b, id), parse_special) || t->len > n - start)
-				continue;
-			p = memmem(text + start, best_pos - start + t->len <= n - start ?
-						 best_pos - start + t->len : n - start,
-				   t->ptr, t->len);
-			if (p && (size_t)(p - text) < best_pos) {
-				best_pos = (size_t)(p - text);
-				best = id;
-			}
+		if (!is_special_type(token_type(b, id), parse_special) || !tok->len)
+			continue;
+		/* an upper bound: each raw fragment gains 2 pieces per match */
+		for (size_t i = 0; i < n_cur; i++)
+			if (cur[i].id < 0 && cur[i].len >= tok->len &&
+			    memmem(text + cur[i].off, cur[i].len, tok->ptr, tok->len))
+				need += 2 * (cur[i].len / tok->len);
+		if (need == n_cur)
+			continue;
+		if (need > cap || !next) {
+			t = hre(next, need * sizeof(*next));
+			if (!t)
+				goto out;
+			next = t;
+			t = hre(cur, need * sizeof(*cur));
+			if (!t)
+				goto out;
+			cur = t;
+			cap = need;
 		}
-		if (best_pos > start && encode_raw(b, text + start, best_pos - start, o))
-			return -1;
-		if (best < 0)
-			break;
-		emit(o, best);
-		start = best_pos + b->v->tokens[best].len;
+		for (size_t i = 0; i < n_cur; i++) {
+			if (cur[i].id >= 0 || cur[i].len < tok->len)
+				next[n_next++] = cur[i];
+			else
+				split_frag(b, text, cur[i], id, next, &n_next);
+		}
+		t = cur;
+		cur = next;
+		next = t;
+		n_cur = n_next;
 	}
-	return 0;
+	for (size_t i = 0; i < n_cur; i++) {
+		if (cur[i].id >= 0)
+			emit(o, cur[i].id);
+		else if (encode_raw(b, text + cur[i].off, cur[i].len, o))
+			goto out;
+	}
+	rc = 0;
+out:
+	hre(cur, 0);
+	hre(next, 0);
+	return rc;
 }
 
 static int bpe_encode(void *ctx, const char *text, size_t len, uint32_t flags, int32_t *ids,
@@ -588,6 +687,50 @@ static int bpe_piece(void *ctx, int32_t id, uint32_t flags, char *buf, size_t ca
 	return n > cap ? PLUME_ERR_TOOSMALL : PLUME_OK;
 }
 
+/* HF's clean_up_tokenization_spaces as llama.cpp applies it: three passes,
+ * each over the previous one's output, each keeping the first byte and
+ * looking at the byte before the current one as it was in its input:
+ * " ?" " !" " ." " ," lose the space; " ' " becomes "'" (the space after it
+ * is blanked to NUL for the look-behind, then skipped); " 's" " 'm" " 're"
+ * " 've" lose the space. */
+static size_t clean_spaces(char *t, size_t n)
+{
+	size_t w, i;
+
+	if (n < 2)
+		return n;
+	for (w = 1, i = 1; i < n; i++) {
+		char x = t[i];
+
+		if (t[i - 1] == ' ' && (x == '?' || x == '!' || x == '.' || x == ','))
+			w--;
+		t[w++] = x;
+	}
+	n = w;
+	for (w = 1, i = 1; i < n; i++) {
+		char x = t[i];
+
+		if (x == '\'' && i + 1 < n && t[i - 1] == ' ' && t[i + 1] == ' ') {
+			w--;
+			t[++i] = '\0';
+		}
+		t[w++] = x;
+	}
+	n = w;
+	for (w = 1, i = 1; i < n; i++) {
+		char x = t[i];
+
+		if (t[i - 1] == ' ' && x == '\'' && i + 1 < n) {
+			char a = t[i + 1], z = i + 2 < n ? t[i + 2] : 0;
+
+			if (a == 's' || a == 'm' || (z == 'e' && (a == 'r' || a == 'v')))
+				w--;
+		}
+		t[w++] = x;
+	}
+	return w;
+}
+
 static int bpe_decode(void *ctx, const int32_t *ids, size_t n_ids, uint32_t flags, char *buf,
 		      size_t cap, size_t *len, struct plume_error *err)
 {
@@ -602,29 +745,8 @@ static int bpe_decode(void *ctx, const int32_t *ids, size_t n_ids, uint32_t flag
 			return rc;
 		n += l;
 	}
-	/* clean-up of spaces before punctuation, as HF's
-	 * clean_up_tokenization_spaces, for pre-tokenizers that use it */
-	if (((struct bpe *)ctx)->pre->clean_spaces && n <= cap) {
-		size_t w = 0;
-
-		for (size_t r = 0; r < n; r++) {
-			if (buf[r] == ' ' && r + 1 < n &&
-			    (buf[r + 1] == '?' || buf[r + 1] == '!' || buf[r + 1] == '.' || buf[r + 1] == ','))
-				continue;
-			if (buf[r] == ' ' && r + 2 < n && buf[r + 1] == '\'' && buf[r + 2] == ' ' ) {
-				buf[w++] = '\'';
-				r += 2;
-				continue;
-			}
-			if (buf[r] == ' ' && r + 2 < n && buf[r + 1] == '\'' &&
-			    (buf[r + 2] == 's' || buf[r + 2] == 'm' ||
-			     (r + 3 < n && ((buf[r + 2] == 'r' && buf[r + 3] == 'e') ||
-					    (buf[r + 2] == 'v' && buf[r + 3] == 'e')))))
-				continue;
-			buf[w++] = buf[r];
-		}
-		n = w;
-	}
+	if (((struct bpe *)ctx)->pre->clean_spaces && n <= cap)
+		n = clean_spaces(buf, n);
 	*len = n;
 	return n > cap ? PLUME_ERR_TOOSMALL : PLUME_OK;
 }

@@ -1,7 +1,9 @@
 /* Hand-written pre-tokenizer splitters equivalent to llama.cpp's regexes:
  * GPT-2's `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`,
  * `\p{N}` (each number character on its own), and Llama 3's
- * `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`. */
+ * `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+ * (Qwen2: single digits), and llama.cpp's "default" list (punctuation runs,
+ * GPT-2, \p{N}+, [0-9]{3}, each re-splitting the previous pieces). */
 #include "pretok.h"
 
 #include <string.h>
@@ -26,6 +28,7 @@ static const struct pretok table[] = {
 	{"qwen2", PRETOK_QWEN2, 0, 0},
 	{"deepseek-r1-qwen", PRETOK_QWEN2, 0, 0},
 	{"stablelm2", PRETOK_QWEN2, 0, 0},
+	{"default", PRETOK_DEFAULT, 0, 1},
 };
 
 const struct pretok *pretok_find(const char *name)
@@ -171,6 +174,117 @@ static size_t llama3_word(const struct chars *c, size_t i, size_t end, size_t ma
 	return 1;
 }
 
+/* ---- the "default" list: regexes applied in sequence, each re-splitting
+ * every piece so far; text between matches stays a word of its own ---- */
+
+struct piece_list {
+	size_t *v; /* piece i is chars [v[i], v[i + 1]) */
+	size_t n, cap;
+};
+
+typedef size_t (*matcher_fn)(const struct chars *c, size_t i, size_t end);
+
+static int cut(struct piece_list *p, size_t at, void *(*re)(void *, size_t))
+{
+	if (p->n && p->v[p->n - 1] == at)
+		return 0;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		size_t *v = re(p->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		p->v = v;
+		p->cap = cap;
+	}
+	p->v[p->n++] = at;
+	return 0;
+}
+
+/* Re-split every piece of in (cuts, ending with c->n) into out. */
+static int refine(const struct chars *c, const struct piece_list *in, matcher_fn m,
+		  struct piece_list *out, void *(*re)(void *, size_t))
+{
+	int rc;
+
+	out->n = 0;
+	rc = cut(out, 0, re);
+	for (size_t p = 0; p + 1 < in->n && !rc; p++) {
+		size_t i = in->v[p], end = in->v[p + 1];
+
+		while (i < end && !rc) {
+			size_t k = m(c, i, end);
+
+			if (!k) {
+				i++; /* a gap character: joins the gap word */
+				continue;
+			}
+			rc = cut(out, i, re) || cut(out, i + k, re);
+			i += k;
+		}
+		if (!rc)
+			rc = cut(out, end, re);
+	}
+	return rc;
+}
+
+/* [\p{P}\$\+<=>\^~\|]+ */
+static size_t m_punct(const struct chars *c, size_t i, size_t end)
+{
+	size_t j = i;
+
+	while (j < end && ((c->fl[j] & UC_PUNCT) || (c->cp[j] && c->cp[j] < 128 &&
+						      strchr("$+<=>^~|", (int)c->cp[j]))))
+		j++;
+	return j - i;
+}
+
+static size_t m_gpt2(const struct chars *c, size_t i, size_t end)
+{
+	return gpt2_word(c, i, end);
+}
+
+/* \p{N}+ */
+static size_t m_numbers(const struct chars *c, size_t i, size_t end)
+{
+	size_t j = i;
+
+	while (j < end && N(j))
+		j++;
+	return j - i;
+}
+
+/* [0-9][0-9][0-9] */
+static size_t m_digits3(const struct chars *c, size_t i, size_t end)
+{
+	for (size_t j = i; j < i + 3; j++)
+		if (j >= end || c->cp[j] < '0' || c->cp[j] > '9')
+			return 0;
+	return 3;
+}
+
+static int split_default(const struct chars *c, size_t base, struct span_list *out,
+			 void *(*re)(void *, size_t))
+{
+	static const matcher_fn steps[] = {m_punct, m_gpt2, m_numbers, m_digits3};
+	struct piece_list a = {0}, b = {0}, *cur = &a, *next = &b;
+	int rc = cut(&a, 0, re) || cut(&a, c->n, re);
+
+	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]) && !rc; s++) {
+		struct piece_list *t;
+
+		rc = refine(c, cur, steps[s], next, re);
+		t = cur;
+		cur = next;
+		next = t;
+	}
+	for (size_t p = 0; p + 1 < cur->n && !rc; p++)
+		rc = push(out, base + c->off[cur->v[p]], c->off[cur->v[p + 1]] - c->off[cur->v[p]], re);
+	re(a.v, 0);
+	re(b.v, 0);
+	return rc;
+}
+
 static int decode(const char *text, size_t n, struct chars *c, void *(*re)(void *, size_t))
 {
 	size_t i = 0;
@@ -203,6 +317,10 @@ int pretok_split(const struct pretok *p, const char *text, size_t n, size_t base
 
 	if (decode(text, n, &c, re)) {
 		rc = -1;
+		goto out;
+	}
+	if (p->kind == PRETOK_DEFAULT) {
+		rc = split_default(&c, base, out, re);
 		goto out;
 	}
 	for (size_t i = 0; i < c.n && !rc;) {

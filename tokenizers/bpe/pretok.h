@@ -21,6 +21,7 @@ enum pretok_kind {
 	PRETOK_DIGITS_GPT2 = 2, /* \p{N} then GPT-2 (smollm, starcoder, refact, command-r) */
 	PRETOK_LLAMA3 = 3,      /* Llama 3: \p{N}{1,3} */
 	PRETOK_QWEN2 = 4,       /* Llama 3 shape with single digits */
+	PRETOK_DEFAULT = 5,     /* punctuation runs; GPT-2; \p{N}+; [0-9]{3} */
 };
 
 struct pretok {

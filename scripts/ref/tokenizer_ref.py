@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Tokenizer reference for tests/bpe: a corpus of strings and llama.cpp's ids
+for them on the default model's vocabulary (through llama-cpp-python).
+
+    /opt/plume-ref/bin/python scripts/ref/tokenizer_ref.py > tests/data/tokenizer/smollm2_ref.txt
+
+    /opt/plume-ref/bin/python scripts/ref/tokenizer_ref.py --pre > tests/data/tokenizer/smollm2_pre_ref.txt
+
+(venv as in scripts/ref/make_golden.py). For each string: its bytes (hex),
+the ids without and with special-token parsing (no BOS/EOS), and the
+detokenized text of the first (hex). With --pre: the same vocabulary with
+tokenizer.ggml.pre replaced by each of default, gpt-2, llama-bpe, qwen2 (a
+vocabulary-only copy of the file in /tmp): per string, the ids (no special
+parsing) and llama_detokenize's whole-sequence text (clean_spaces applies).
+"""
+import ctypes
+import os
+import random
+import struct
+import sys
+
+import llama_cpp
+
+MODEL = os.path.join(os.environ.get("PLUME_MODEL_DIR", os.path.expanduser("~/.cache/plume/models")),
+                     "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+BASE = [
+    "", " ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", " \n ", "\t\t x", "a", "A", "Hello", " Hello",
+    "Hello world", "Hello  world", "Hello   world  ", "hello\nworld", "Hello, world!", "It's", "it's",
+    "I'm", "you're", "we've", "they'll", "he'd", "IT'S", "don't", "O'Neil", "'s", "'", "''",
+    "123", "1234567890", " 42", "3.14159", "1,000,000", "-7", "+1e-10", "0x1F", "v1.2.3", "2024-11-27",
+    "12:30pm", "$100", "50%", "#1", "a1b2c3", "abc123def", "١٢٣", "一二三", "½", "Ⅻ",
+    "!!!", "?!", "...", "…", "---", "***", "(a)", "[b]", "{c}", "<d>", "a&b", "a|b", "~/x", "@user",
+    "café", "naïve", "résumé", "Ångström", "straße", "Ελληνικά", "русский язык", "Привет, мир!",
+    "中文测试", "东京是日本的首都。", "日本語のテキスト", "한국어 문장", "العربية", "مرحبا بالعالم",
+    "עברית", "हिन्दी", "ภาษาไทย", "Tiếng Việt", "ქართული", "Հայերեն", "አማርኛ", "ᚠᚢᚦ",
+    "😀", "👍🏽", "👨‍👩‍👧‍👦", "🏳️‍🌈", "🇫🇷", "❤️", "I ❤️ NY", "emoji 🎉🎉 party", "💯%",
+    "def f(x):\n    return x * 2\n", "for (int i = 0; i < n; i++) {\n\tsum += a[i];\n}",
+    "#include <stdio.h>", "console.log('hi');", "SELECT * FROM t WHERE a = 1;", "x => x + 1",
+    "<html><body>Hi</body></html>", "{\"key\": [1, 2, 3]}", "https://example.com/path?q=1&r=2",
+    "user@example.com", "C:\\Program Files\\x", "/usr/local/bin", "a_b_c", "CamelCaseName",
+    "snake_case_name", "SCREAMING_CASE", "    indented", "trailing   ", "mixed \t tabs \n and spaces",
+    "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|im_start|>user\nhi<|im_end|>",
+    "text<|im_end|>more", "<|im_start", "<|im_start|><|im_end|>", "< |im_start| >", "<file_sep>",
+    "<repo_name>x", "<reponame>", "Ġ", "Ċ", "\u00a0", "\u2003em space", "zero\u200bwidth",
+    "\u0301", "e\u0301", "ﬁ", "Ｆｕｌｌｗｉｄｔｈ", "x²", "α+β=γ", "∑∫∂", "→←↑↓", "©®™", "°C",
+    "The quick brown fox jumps over the lazy dog.", "THE QUICK BROWN FOX", "tHe QuIcK",
+    "Supercalifragilisticexpialidocious", "pneumonoultramicroscopicsilicovolcanoconiosis",
+    "a" * 50, "ab" * 40, " " * 20 + "x", "\n" * 10, "=" * 30, "1" * 30, "😀" * 5,
+]
+
+
+# Invalid UTF-8 (bytes, not text): stray continuation bytes, truncated
+# sequences, overlong forms, surrogates, bytes that start nothing. (A code
+# point above U+10FFFF, b"\xf4\x90\x80\x80", aborts llama.cpp 0.3.36; plume
+# encodes its bytes; tests/bpe checks that it does not crash.)
+INVALID = [b"ok \xff\xfe mid", b"\xc3", b"end \xe2\x82", b"\xed\xa0\x80 x",
+           b"\xc1\x81", b"\x80\x80abc", b"caf\xc3", b"\xf8\x88\x80\x80\x80", b"a\xe2\x82\xacb\xe2"]
+
+
+def generated(rng, n):
+    pieces = ["the", " cat", "2", "99", " ", "  ", "\n", ",", ".", "'s", "é", "中", "🙂", "<|im_end|>",
+              "Hello", "x", "_", "-", "\t", "ß", "Ω", "٣", "..."]
+    out = []
+    for _ in range(n):
+        out.append("".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))))
+    return out
+
+
+SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+
+def skip_value(d, o, t):
+    if t == 8:
+        return o + 8 + struct.unpack_from("<Q", d, o)[0]
+    if t == 9:
+        et, n = struct.unpack_from("<IQ", d, o)
+        o += 12
+        if et in SIZES:
+            return o + n * SIZES[et]
+        for _ in range(n):
+            o = skip_value(d, o, et)
+        return o
+    return o + SIZES[t]
+
+
+def vocab_copy(pre):
+    """The metadata of MODEL, no tensors, tokenizer.ggml.pre = pre."""
+    d = open(MODEL, "rb").read()
+    magic, ver, n_t, n_kv = struct.unpack_from("<IIQQ", d, 0)
+    o, out = 24, []
+    for _ in range(n_kv):
+        start = o
+        kl = struct.unpack_from("<Q", d, o)[0]
+        key = d[o + 8:o + 8 + kl].decode()
+        t = struct.unpack_from("<I", d, o + 8 + kl)[0]
+        o = skip_value(d, o + 12 + kl, t)
+        if key == "tokenizer.ggml.pre":
+            k = key.encode()
+            out.append(struct.pack("<Q", len(k)) + k + struct.pack("<IQ", 8, len(pre)) + pre.encode())
+        else:
+            out.append(d[start:o])
+    path = "/tmp/plume-vocab-%s.gguf" % pre
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IIQQ", magic, ver, 0, n_kv) + b"".join(out))
+    return path
+
+
+def detokenize(llm, ids):
+    arr = (llama_cpp.llama_token * max(1, len(ids)))(*ids)
+    buf = ctypes.create_string_buffer(1 << 16)
+    n = llama_cpp.llama_detokenize(llm._model.vocab, arr, len(ids), buf, 1 << 16, False, False)
+    assert n >= 0
+    return buf.raw[:n]
+
+
+def main_pre():
+    print("# plume pre-tokenizer reference: llama.cpp (llama-cpp-python %s), %s's vocabulary with"
+          " tokenizer.ggml.pre replaced" % (llama_cpp.__version__, os.path.basename(MODEL)))
+    print("# regenerate: scripts/ref/tokenizer_ref.py --pre")
+    for pre in ["default", "gpt-2", "llama-bpe", "qwen2"]:
+        llm = llama_cpp.Llama(model_path=vocab_copy(pre), vocab_only=True, verbose=False)
+        print("pre " + pre)
+        for s in BASE + ["Hello , world . It ' s ok 's", "a ' . b", "x ' ' y 're 've 'll"]:
+            b = s.encode()
+            ids = llm.tokenize(b, add_bos=False, special=False)
+            print("s " + b.hex())
+            print("ids " + " ".join(map(str, ids)))
+            print("detok " + detokenize(llm, ids).hex())
+
+
+def main():
+    llm = llama_cpp.Llama(model_path=MODEL, vocab_only=True, verbose=False)
+    corpus = BASE + generated(random.Random(7), 120)
+    print("# plume tokenizer reference: llama.cpp (llama-cpp-python %s) on %s" %
+          (llama_cpp.__version__, os.path.basename(MODEL)))
+    print("# regenerate: scripts/ref/tokenizer_ref.py; %d strings" % (len(corpus) + len(INVALID)))
+    for s in corpus + INVALID:
+        b = s if isinstance(s, bytes) else s.encode()
+        ids = llm.tokenize(b, add_bos=False, special=False)
+        ids_sp = llm.tokenize(b, add_bos=False, special=True)
+        detok = llm.detokenize(ids)
+        print("s " + b.hex())
+        print("ids " + " ".join(map(str, ids)))
+        print("ids_special " + " ".join(map(str, ids_sp)))
+        print("detok " + detok.hex())
+
+
+if "--pre" in sys.argv:
+    main_pre()
+else:
+    main()
