@@ -3,9 +3,10 @@
  * for the repetition penalty and no-repeat n-gram, llama.cpp/OpenAI for
  * presence/frequency), llama.cpp's candidate filters, softmax/argmax, a
  * seeded xoshiro256** generator and the final inverse-CDF draw.
- * Allocation-free: sorting is qsort (O(n log n)), top-k a heap selection
- * (O(n log k)), typical a linear merge. Candidate order is deterministic:
- * logit descending, then id ascending; NaN logits sort last.
+ * Allocation-free: sorting is qsort (O(n log n)); top-k and the first
+ * tries of top-p are heap selections (O(n log k)); typical is a linear
+ * merge. Candidate order is deterministic: logit descending, then id
+ * ascending; NaN logits sort last.
  * Semantics and known divergences from llama.cpp: docs/strategies.md. */
 #include <math.h>
 #include <stdlib.h>
@@ -316,50 +317,74 @@ static void heap_sift(struct plume_candidate *h, size_t n, size_t i)
 	}
 }
 
+/* Moves the k best (k < n) to the front, sorted; the array stays a
+ * permutation. O(n log k) with a heap of the k best so far. */
+static void cand_select(struct plume_candidates *c, size_t k)
+{
+	struct plume_candidate tmp;
+
+	for (size_t i = k / 2; i-- > 0;)
+		heap_sift(c->data, k, i);
+	for (size_t j = k; j < c->n; j++) {
+		if (cand_before(&c->data[j], &c->data[0])) {
+			tmp = c->data[0];
+			c->data[0] = c->data[j];
+			c->data[j] = tmp;
+			heap_sift(c->data, k, 0);
+		}
+	}
+	qsort(c->data, k, sizeof(*c->data), cand_cmp);
+}
+
 static void lt_top_k(struct plume_candidates *c, int32_t k)
 {
 	size_t kk = (size_t)k;
 
 	if (k <= 0)
 		return;
-	if (kk >= c->n) {
+	if (kk >= c->n || c->sorted || kk > c->n / 2)
 		cand_sort(c);
-		return;
-	}
-	if (c->sorted || kk > c->n / 2) {
-		cand_sort(c);
-		c->n = kk;
-		return;
-	}
-	/* O(n log k): keep the k best in a heap at the front, then sort them */
-	for (size_t i = kk / 2; i-- > 0;)
-		heap_sift(c->data, kk, i);
-	for (size_t j = kk; j < c->n; j++) {
-		if (cand_before(&c->data[j], &c->data[0])) {
-			c->data[0] = c->data[j];
-			heap_sift(c->data, kk, 0);
-		}
-	}
-	c->n = kk;
-	qsort(c->data, kk, sizeof(*c->data), cand_cmp);
+	else
+		cand_select(c, kk);
+	c->n = kk < c->n ? kk : c->n;
 	c->sorted = 1;
+}
+
+/* descending float cumsum over the first m; keep through the first
+ * cum >= p (at least min_keep). Returns 0 if not reached within m. */
+static size_t top_p_cut(const struct plume_candidates *c, size_t m, float p, size_t min_keep)
+{
+	float cum = 0.0f;
+
+	for (size_t i = 0; i < m; i++) {
+		cum += c->data[i].p;
+		if (cum >= p && i + 1 >= min_keep)
+			return i + 1;
+	}
+	return 0;
 }
 
 static void lt_top_p(struct plume_candidates *c, float p, size_t min_keep)
 {
-	float cum = 0.0f;
+	size_t cut;
 
 	if (!(p < 1.0f) || !c->n)
 		return;
-	lt_candidates_softmax(c);
-	/* descending float cumsum; keep through the first cum >= p */
-	for (size_t i = 0; i < c->n; i++) {
-		cum += c->data[i].p;
-		if (cum >= p && i + 1 >= min_keep) {
-			c->n = i + 1;
+	cand_probs(c);
+	/* large unsorted arrays: the top 256, 2048, ... usually hold p */
+	for (size_t m = 256; !c->sorted && m < c->n / 2; m *= 8) {
+		cand_select(c, m);
+		cut = top_p_cut(c, m, p, min_keep);
+		if (cut) {
+			c->n = cut;
+			c->sorted = 1;
 			return;
 		}
 	}
+	cand_sort(c);
+	cut = top_p_cut(c, c->n, p, min_keep);
+	if (cut)
+		c->n = cut;
 }
 
 static void lt_min_p(struct plume_candidates *c, float p, size_t min_keep)

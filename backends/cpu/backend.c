@@ -62,8 +62,16 @@ static int cpu_create(const struct plume_host *host, const struct plume_config *
 		cpu_kernels_force(CPU_ISA_AVX2);
 	else
 		cpu_kernels_force(CPU_ISA_AUTO);
+	c->f16 = host->alloc(65536 * sizeof(float));
+	if (!c->f16) {
+		host->free(c);
+		return host->error(err, PLUME_ERR_NOMEM, "cpu: out of memory for the f16 table (256 kib)");
+	}
+	for (uint32_t h = 0; h < 65536; h++)
+		c->f16[h] = cpu_fp16_to_fp32((uint16_t)h);
 	c->pool = pool_create(c->n_threads);
 	if (!c->pool) {
+		host->free(c->f16);
 		host->free(c);
 		return host->error(err, PLUME_ERR_NOMEM, "cpu: cannot start %d threads", (int)params->n_threads);
 	}
@@ -94,6 +102,7 @@ static void cpu_destroy(void *ctx)
 	kv_free(c);
 	cpu_aligned_free(c, c->scratch);
 	pool_destroy(c->pool);
+	c->host->free(c->f16);
 	c->host->free(c);
 }
 

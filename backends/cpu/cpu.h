@@ -19,6 +19,8 @@ struct cpu_ctx {
 	size_t kv_row_k, kv_row_v; /* bytes of one token's K / V in one layer */
 	uint8_t **k, **v;          /* [n_layer] */
 
+	float *f16; /* [65536]: every F16 bit pattern as float (exact) */
+
 	/* scratch, grown on demand (host memory, 64-byte aligned) */
 	void *scratch;
 	size_t scratch_size;

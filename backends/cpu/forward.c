@@ -196,6 +196,26 @@ static void kv_write(struct fwd *f)
 	}
 }
 
+/* Inner loops of the attention, with the FMA instruction where the CPU has
+ * one (same bits as fmaf) and F16 widened through the exact table. */
+FMA_CLONES static void widen_f16(float *dst, const uint16_t *src, const float *tab, int64_t n)
+{
+	for (int64_t d = 0; d < n; d++)
+		dst[d] = tab[src[d]];
+}
+
+FMA_CLONES static void axpy_f16(float *a, const uint16_t *v, float w, const float *tab, int64_t n)
+{
+	for (int64_t d = 0; d < n; d++)
+		a[d] = fmaf(tab[v[d]], w, a[d]);
+}
+
+FMA_CLONES static void axpy_f32(float *a, const float *v, float w, int64_t n)
+{
+	for (int64_t d = 0; d < n; d++)
+		a[d] = fmaf(v[d], w, a[d]);
+}
+
 /* Attention for one (token, head) pair per job, in llama.cpp's order: Q·K
  * (query rounded to F16 with an F16 cache), scale, softmax with the
  * polynomial exp summed per 16 positions, weights rounded to F16, then the
@@ -212,10 +232,10 @@ static void attn_worker(void *arg, int ith, int nth)
 	int f16 = c->kv_type == PLUME_KV_F16, tiny = f->T >= 2;
 	float *sc = f->scores + ith * f->ctx, *qv = f->qh + ith * f->qh_stride;
 	float *kb = qv + hd, *acc = kb + hd; /* acc: [4][16][hv] */
-	int64_t lo, hi;
 
-	pool_range(f->T * hq, ith, nth, &lo, &hi);
-	for (int64_t job = lo; job < hi; job++) {
+	/* jobs dealt round-robin: later tokens attend to more positions, so
+	 * contiguous ranges would leave the first threads idle in a prefill */
+	for (int64_t job = ith; job < f->T * hq; job += nth) {
 		int64_t t = job / hq, h = job % hq, g = h / group, p = f->b->positions[t];
 		int64_t n_chunks = (p + 16) / 16;
 		const uint32_t *table = f->b->block_tables[f->b->seq[t]];
@@ -231,10 +251,7 @@ static void attn_worker(void *arg, int ith, int nth)
 			float s;
 
 			if (f16) {
-				const uint16_t *kh = (const uint16_t *)kr + g * hd;
-
-				for (int64_t d = 0; d < hd; d++)
-					kb[d] = cpu_fp16_to_fp32(kh[d]);
+				widen_f16(kb, (const uint16_t *)kr + g * hd, c->f16, hd);
 			} else {
 				memcpy(kb, (const float *)kr + g * hd, (size_t)hd * 4);
 			}
@@ -258,18 +275,10 @@ static void attn_worker(void *arg, int ith, int nth)
 			float w = sc[j] * inv;
 			float *a = acc + ((tiny ? 0 : (j % 64) / 16) * 16 + j % 16) * hv;
 
-			if (f16) {
-				const uint16_t *vh = (const uint16_t *)vr + g * hv;
-
-				w = round_f16(w);
-				for (int64_t d = 0; d < hv; d++)
-					a[d] = fmaf(cpu_fp16_to_fp32(vh[d]), w, a[d]);
-			} else {
-				const float *vf = (const float *)vr + g * hv;
-
-				for (int64_t d = 0; d < hv; d++)
-					a[d] = fmaf(vf[d], w, a[d]);
-			}
+			if (f16)
+				axpy_f16(a, (const uint16_t *)vr + g * hv, round_f16(w), c->f16, hv);
+			else
+				axpy_f32(a, (const float *)vr + g * hv, w, hv);
 		}
 		for (int64_t d = 0; d < hv; d++) {
 			float lanes[16];

@@ -6,12 +6,6 @@
 
 #include <math.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define FMA_CLONES __attribute__((target_clones("fma", "default")))
-#else
-#define FMA_CLONES
-#endif
-
 FMA_CLONES float go_expf(float x)
 {
 	const float r = 0x1.8p23f;

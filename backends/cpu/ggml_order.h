@@ -12,6 +12,14 @@
 
 #include <stdint.h>
 
+/* Functions that call fmaf in loops: built twice, with and without the FMA
+ * instruction (fmaf is exact either way; without this GCC calls libm's). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FMA_CLONES __attribute__((target_clones("fma", "default")))
+#else
+#define FMA_CLONES
+#endif
+
 float go_expf(float x);
 float go_silu(float x);
 /* sum of 16 lanes as _mm512_reduce_add_ps adds them */

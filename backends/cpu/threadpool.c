@@ -7,7 +7,8 @@
 #include <sched.h>
 #include <stdlib.h>
 
-#define SPIN_ITERS 200000
+#define SPIN_ITERS 200000 /* then sleep */
+#define SPIN_PAUSES 2000  /* then yield the core between checks */
 
 struct pool {
 	int n;
@@ -48,7 +49,12 @@ static void *worker_main(void *arg)
 
 		while ((g = __atomic_load_n(&p->gen, __ATOMIC_ACQUIRE)) == seen) {
 			if (++spins < SPIN_ITERS) {
-				cpu_relax();
+				/* pause first; on a busy machine give the core away
+				 * so that the thread we wait for can run */
+				if (spins < SPIN_PAUSES)
+					cpu_relax();
+				else
+					sched_yield();
 				continue;
 			}
 			pthread_mutex_lock(&p->mu);
@@ -140,6 +146,10 @@ void pool_run(struct pool *p, pool_fn fn, void *arg)
 		pthread_mutex_unlock(&p->mu);
 	}
 	fn(arg, 0, p->n);
-	while (__atomic_load_n(&p->pending, __ATOMIC_ACQUIRE))
-		cpu_relax();
+	for (int spins = 0; __atomic_load_n(&p->pending, __ATOMIC_ACQUIRE); spins++) {
+		if (spins < SPIN_PAUSES)
+			cpu_relax();
+		else
+			sched_yield();
+	}
 }

@@ -6,7 +6,8 @@
  * the query and the softmax weights are rounded to F16. */
 #include "gpu.h"
 
-#define AT_THREADS 128
+#define AT_THREADS 512
+#define AT_MAXD 8 /* head_dim <= AT_MAXD * warpSize */
 
 static __device__ __forceinline__ int64_t kv_row(const struct gpu_attn_p &p, int64_t t, int64_t j)
 {
@@ -37,7 +38,7 @@ void gpu_kv_write(__half *kc, __half *vc, const float *k, const float *v, int64_
 __global__ void k_attention(float *out, const float *q, const __half *kc, const __half *vc,
 			    struct gpu_attn_p p)
 {
-	extern __shared__ float sh[]; /* [head_dim] query, [ctx] scores */
+	extern __shared__ float sh[]; /* [head_dim] query, [ctx] scores, [warps][head_dim] */
 	__shared__ float red[32];
 	int64_t t = blockIdx.x;
 	int h = blockIdx.y, g = h / (p.n_head / p.n_head_kv), hd = p.head_dim;
@@ -70,24 +71,51 @@ __global__ void k_attention(float *out, const float *q, const __half *kc, const 
 		sum += e;
 	}
 	sum = gpu_block_sum(sum, red);
-	for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-		float acc = 0.0f, inv = 1.0f / sum;
+	/* weighted sum of V: warps split the positions, lanes the dims (up to
+	 * AT_MAXD per lane), then the warps' partial sums meet in shared memory */
+	{
+		float acc[AT_MAXD], inv = 1.0f / sum;
+		float *part = sc + n_ctx; /* [nw][hd] */
 
-		for (int64_t j = 0; j < n_ctx; j++) {
+#pragma unroll
+		for (int i = 0; i < AT_MAXD; i++)
+			acc[i] = 0.0f;
+		for (int64_t j = w; j < n_ctx; j += nw) {
+			const __half *vr = vc + kv_row(p, t, j) * dk + (int64_t)g * hd;
 			float wj = __half2float(__float2half(sc[j] * inv));
 
-			acc += wj * __half2float(vc[kv_row(p, t, j) * dk + (int64_t)g * hd + d]);
+#pragma unroll
+			for (int i = 0; i < AT_MAXD; i++) {
+				int d = lane + i * warpSize;
+
+				if (d < hd)
+					acc[i] += wj * __half2float(vr[d]);
+			}
 		}
-		out[t * p.ldo + (int64_t)h * hd + d] = acc;
+#pragma unroll
+		for (int i = 0; i < AT_MAXD; i++) {
+			int d = lane + i * warpSize;
+
+			if (d < hd)
+				part[w * hd + d] = acc[i];
+		}
+		__syncthreads();
+		for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+			float o = 0.0f;
+
+			for (int i = 0; i < nw; i++)
+				o += part[i * hd + d];
+			out[t * p.ldo + (int64_t)h * hd + d] = o;
+		}
 	}
 }
 
 int gpu_attention(float *out, const float *q, const __half *kc, const __half *vc, int64_t T,
 		  int max_ctx, const struct gpu_attn_p *p, gpuStream_t s)
 {
-	size_t shm = ((size_t)p->head_dim + (size_t)max_ctx) * sizeof(float);
+	size_t shm = ((size_t)p->head_dim * (1 + AT_THREADS / 32) + (size_t)max_ctx) * sizeof(float);
 
-	if (shm > 48 * 1024)
+	if (shm > 48 * 1024 || p->head_dim > AT_MAXD * 32)
 		return PLUME_ERR_UNSUPPORTED; /* longer contexts need a tiled kernel */
 	k_attention<<<dim3((unsigned)T, (unsigned)p->n_head), AT_THREADS, shm, s>>>(out, q, kc, vc, *p);
 	return gpuGetLastError() == gpuSuccess ? PLUME_OK : PLUME_ERR_IO;

@@ -15,14 +15,17 @@ static int gpu_create(const struct plume_host *host, const struct plume_config *
 	struct gpu_ctx *c;
 	int n = 0, rc = 0;
 	int64_t dev = 0;
+	int graphs = 1;
 	gpuDeviceProp prop;
 	gpuError_t e = gpuGetDeviceCount(&n);
 
 	if (e != gpuSuccess || n == 0)
 		return host->error(err, PLUME_ERR_NODEVICE, GPU_NAME ": no device (%sGetDeviceCount: %s)",
 				   GPU_NAME, e != gpuSuccess ? gpuGetErrorString(e) : "0 devices");
-	if (cfg)
+	if (cfg) {
 		host->config_int(cfg, "device", &dev);
+		host->config_bool(cfg, "graphs", &graphs);
+	}
 	if (dev < 0 || dev >= n)
 		return host->error(err, PLUME_ERR_NODEVICE, GPU_NAME ": device %lld requested, %d present",
 				   (long long)dev, n);
@@ -31,9 +34,11 @@ static int gpu_create(const struct plume_host *host, const struct plume_config *
 		return host->error(err, PLUME_ERR_NOMEM, GPU_NAME ": out of memory");
 	c->host = host;
 	c->device = (int)dev;
+	c->use_graphs = graphs;
 	GPU_CHECK(c, gpuSetDevice(c->device));
+	gpu_warp_size(); /* cached now, never queried inside a graph capture */
 	GPU_CHECK(c, gpuGetDeviceProperties(&prop, c->device));
-	snprintf(c->name, sizeof(c->name), "%s (warp %d, %d SMs)", prop.name, prop.warpSize,
+	snprintf(c->name, sizeof(c->name), "%.200s (warp %d, %d SMs)", prop.name, prop.warpSize,
 		 prop.multiProcessorCount);
 	GPU_CHECK(c, gpuStreamCreate(&c->stream));
 	*out = c;
@@ -45,8 +50,9 @@ fail:
 
 static void free_model(struct gpu_ctx *c)
 {
+	gpu_graphs_clear(c);
 	if (c->weights)
-		gpuFree(c->weights);
+		(void)gpuFree(c->weights);
 	c->weights = NULL;
 	c->host->free(c->layers);
 	c->layers = NULL;
@@ -59,15 +65,15 @@ static void gpu_destroy(void *ctx)
 
 	if (!c)
 		return;
-	gpuSetDevice(c->device);
+	(void)gpuSetDevice(c->device);
 	if (c->kv)
-		gpuFree(c->kv);
+		(void)gpuFree(c->kv);
 	if (c->scratch)
-		gpuFree(c->scratch);
+		(void)gpuFree(c->scratch);
 	free_model(c);
 	c->host->free(c->h_meta);
 	if (c->stream)
-		gpuStreamDestroy(c->stream);
+		(void)gpuStreamDestroy(c->stream);
 	c->host->free(c);
 }
 
@@ -76,7 +82,7 @@ static int gpu_get_info(void *ctx, struct plume_backend_info *info)
 	struct gpu_ctx *c = (struct gpu_ctx *)ctx;
 	size_t fr = 0, tot = 0;
 
-	gpuSetDevice(c->device);
+	(void)gpuSetDevice(c->device);
 	if (gpuMemGetInfo(&fr, &tot) != gpuSuccess)
 		fr = tot = 0;
 	info->device_name = c->name;
@@ -262,8 +268,9 @@ static int gpu_kv_init(void *ctx, const struct plume_kv_desc *kv, struct plume_e
 		return c->host->error(err, PLUME_ERR_INVALID, GPU_NAME ": kv pool of %u blocks of %u tokens",
 				      kv->n_blocks, kv->block_size);
 	GPU_CHECK(c, gpuSetDevice(c->device));
+	gpu_graphs_clear(c);
 	if (c->kv)
-		gpuFree(c->kv);
+		(void)gpuFree(c->kv);
 	c->kv = NULL;
 	GPU_CHECK(c, gpuMemGetInfo(&fr, &tot));
 	if (per * kv->n_blocks > fr)
@@ -311,7 +318,7 @@ static int gpu_forward_op(void *ctx, const struct plume_batch *b, struct plume_e
 {
 	struct gpu_ctx *c = (struct gpu_ctx *)ctx;
 
-	gpuSetDevice(c->device);
+	(void)gpuSetDevice(c->device);
 	return gpu_forward(c, b, err);
 }
 
@@ -323,6 +330,8 @@ static const struct plume_backend_ops gpu_ops = {
 
 static const struct plume_option gpu_options[] = {
 	{"device", PLUME_OPT_INT, "0", 0, 255, NULL, "index of the GPU to use"},
+	{"graphs", PLUME_OPT_BOOL, "true", 1, 0, NULL,
+	 "replay forwards as CUDA/HIP graphs captured per batch shape"},
 };
 
 static const struct plume_plugin_desc gpu_desc = {
@@ -333,7 +342,7 @@ static const struct plume_plugin_desc gpu_desc = {
 #else
 	"NVIDIA GPUs through CUDA (quantized weights, paged f16 kv cache)",
 #endif
-	gpu_options, 1, sizeof(struct plume_option), &gpu_ops,
+	gpu_options, 2, sizeof(struct plume_option), &gpu_ops,
 };
 
 extern "C" {

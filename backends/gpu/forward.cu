@@ -3,7 +3,9 @@
  * the paged cache, attention, output product and residual, RMSNorm, SwiGLU
  * feed-forward and residual; then the final norm of the requested rows, the
  * output projection, and the copies back to the batch's host arrays.
- * Activations stay on the device in float; one stream, one sync at the end. */
+ * Activations stay on the device in float; one stream, one sync at the end.
+ * Forwards without hidden-state outputs run as CUDA/HIP graphs, captured once
+ * per batch shape (tokens, logits rows, context bucket) and replayed. */
 #include <string.h>
 
 #include "gpu.h"
@@ -77,8 +79,9 @@ static int setup(struct gpu_ctx *c, const struct plume_batch *b, struct fw *f, s
 	need = AL(f->T * f->E) * 2 + AL(f->rows_out * f->E) + AL(f->T * f->Dq) + AL(f->T * f->Dk) * 2 +
 	       AL(f->T * f->Datt) + AL(f->T * f->F) * 2 + AL((int64_t)b->n_logits * f->V) + AL(n_meta);
 	if (need > c->scratch_size) {
+		gpu_graphs_clear(c); /* they name the old buffers */
 		if (c->scratch)
-			gpuFree(c->scratch);
+			(void)gpuFree(c->scratch);
 		c->scratch = NULL;
 		c->scratch_size = 0;
 		GPU_CHECK(c, gpuMalloc((void **)&c->scratch, need));
@@ -212,9 +215,92 @@ fail:
 							  : gpuGetErrorString(gpuGetLastError()));
 }
 
-int gpu_forward(struct gpu_ctx *c, const struct plume_batch *b, struct plume_error *err)
+/* The kernels of one forward, from the embedding to the logits; hidden
+ * states (copied out mid-way) only outside graphs. */
+static int body(struct gpu_ctx *c, const struct plume_batch *b, struct fw *f, struct plume_error *err)
 {
 	const struct plume_model_desc *m = c->m;
+	int rc;
+
+	if ((rc = gpu_embed(&c->tok_embd, f->tok, f->x, f->T, c->stream)))
+		return c->host->error(err, rc, GPU_NAME ": embedding lookup failed");
+	for (uint32_t il = 0; il < m->n_layer; il++)
+		if ((rc = layer(c, f, il, err)))
+			return rc;
+	if (b->n_hidden) {
+		gpu_rmsnorm_rows(f->xn, f->x, f->hidx, c->output_norm, b->n_hidden, f->E, m->norm_eps,
+				 c->stream);
+		GPU_CHECK(c, gpuMemcpyAsync(b->hidden, f->xn, (size_t)b->n_hidden * f->E * 4,
+					    gpuMemcpyDeviceToHost, c->stream));
+		GPU_CHECK(c, gpuStreamSynchronize(c->stream)); /* xn is reused below */
+	}
+	if (b->n_logits) {
+		gpu_rmsnorm_rows(f->xn, f->x, f->lidx, c->output_norm, b->n_logits, f->E, m->norm_eps,
+				 c->stream);
+		if ((rc = gpu_matmul(&c->output, f->xn, f->E, f->logits, f->V, b->n_logits, c->stream)))
+			return c->host->error(err, rc, GPU_NAME ": output projection failed");
+	}
+fail:
+	return rc;
+}
+
+void gpu_graphs_clear(struct gpu_ctx *c)
+{
+	for (int i = 0; i < GPU_N_GRAPHS; i++) {
+		if (c->graphs[i].exec)
+			(void)gpuGraphExecDestroy(c->graphs[i].exec);
+		memset(&c->graphs[i], 0, sizeof(c->graphs[i]));
+	}
+}
+
+/* Replay the graph captured for this shape and these buffers; capture it
+ * first when there is none (the least recently used slot is replaced). */
+static int replay(struct gpu_ctx *c, const struct plume_batch *b, struct fw *f, struct plume_error *err)
+{
+	struct gpu_graph *g = NULL, *lru = &c->graphs[0];
+	gpuGraph_t graph = NULL;
+	gpuError_t e;
+	int rc = 0;
+
+	for (int i = 0; i < GPU_N_GRAPHS; i++) {
+		struct gpu_graph *q = &c->graphs[i];
+
+		if (q->exec && q->n_tokens == f->T && q->n_logits == b->n_logits &&
+		    q->ctx_bucket == f->max_ctx && q->scratch == c->scratch && q->kv == c->kv &&
+		    q->weights == c->weights)
+			g = q;
+		if (q->last_use < lru->last_use)
+			lru = q;
+	}
+	if (!g) {
+		g = lru;
+		if (g->exec)
+			(void)gpuGraphExecDestroy(g->exec);
+		memset(g, 0, sizeof(*g));
+		GPU_CHECK(c, gpuStreamBeginCapture(c->stream, gpuStreamCaptureModeRelaxed));
+		rc = body(c, b, f, err);
+		e = gpuStreamEndCapture(c->stream, &graph);
+		if (rc)
+			goto fail;
+		GPU_CHECK(c, e);
+		GPU_CHECK(c, gpuGraphInstantiate(&g->exec, graph));
+		g->n_tokens = f->T;
+		g->n_logits = b->n_logits;
+		g->ctx_bucket = f->max_ctx;
+		g->scratch = c->scratch;
+		g->kv = c->kv;
+		g->weights = c->weights;
+	}
+	g->last_use = ++c->n_forwards;
+	GPU_CHECK(c, gpuGraphLaunch(g->exec, c->stream));
+fail:
+	if (graph)
+		(void)gpuGraphDestroy(graph);
+	return rc;
+}
+
+int gpu_forward(struct gpu_ctx *c, const struct plume_batch *b, struct plume_error *err)
+{
 	struct fw f;
 	size_t n_meta;
 	int64_t tab_total = 0;
@@ -228,24 +314,18 @@ int gpu_forward(struct gpu_ctx *c, const struct plume_batch *b, struct plume_err
 	n_meta = 4 * (size_t)b->n_tokens + b->n_logits + b->n_hidden + (size_t)tab_total;
 	if ((rc = setup(c, b, &f, n_meta, err)) || (rc = upload_meta(c, b, &f, n_meta, err)))
 		return rc;
-	if ((rc = gpu_embed(&c->tok_embd, f.tok, f.x, f.T, c->stream)))
-		return c->host->error(err, rc, GPU_NAME ": embedding lookup failed");
-	for (uint32_t il = 0; il < m->n_layer; il++)
-		if ((rc = layer(c, &f, il, err)))
-			return rc;
-	if (b->n_hidden) {
-		gpu_rmsnorm_rows(f.xn, f.x, f.hidx, c->output_norm, b->n_hidden, f.E, m->norm_eps, c->stream);
-		GPU_CHECK(c, gpuMemcpyAsync(b->hidden, f.xn, (size_t)b->n_hidden * f.E * 4,
-					    gpuMemcpyDeviceToHost, c->stream));
-		GPU_CHECK(c, gpuStreamSynchronize(c->stream)); /* xn is reused below */
-	}
-	if (b->n_logits) {
-		gpu_rmsnorm_rows(f.xn, f.x, f.lidx, c->output_norm, b->n_logits, f.E, m->norm_eps, c->stream);
-		if ((rc = gpu_matmul(&c->output, f.xn, f.E, f.logits, f.V, b->n_logits, c->stream)))
-			return c->host->error(err, rc, GPU_NAME ": output projection failed");
+	/* attention's shared memory is sized for the context rounded up, so
+	 * that one captured graph serves GPU_CTX_BUCKET decode steps */
+	f.max_ctx = (f.max_ctx + GPU_CTX_BUCKET - 1) / GPU_CTX_BUCKET * GPU_CTX_BUCKET;
+	if (c->use_graphs && !b->n_hidden && b->n_logits)
+		rc = replay(c, b, &f, err);
+	else
+		rc = body(c, b, &f, err);
+	if (rc)
+		return rc;
+	if (b->n_logits)
 		GPU_CHECK(c, gpuMemcpyAsync(b->logits, f.logits, (size_t)b->n_logits * f.V * 4,
 					    gpuMemcpyDeviceToHost, c->stream));
-	}
 	GPU_CHECK(c, gpuStreamSynchronize(c->stream));
 	GPU_CHECK(c, gpuGetLastError());
 fail:

@@ -34,6 +34,20 @@ struct gpu_layer {
 	uint32_t n_head, n_head_kv, n_ff;
 };
 
+/* A captured forward (kernels only, no copies), replayed while the batch
+ * shape and the buffers it names are the same. */
+struct gpu_graph {
+	int64_t n_tokens;
+	uint32_t n_logits;
+	int ctx_bucket;                 /* attention context rounded up: sets shared memory */
+	const void *scratch, *kv, *weights;
+	gpuGraphExec_t exec;
+	uint64_t last_use;
+};
+
+#define GPU_N_GRAPHS 8
+#define GPU_CTX_BUCKET 256
+
 struct gpu_ctx {
 	const struct plume_host *host;
 	int device;
@@ -53,7 +67,15 @@ struct gpu_ctx {
 	size_t scratch_size;
 	int32_t *h_meta;                /* host staging of the per-token metadata */
 	size_t h_meta_size;
+	int use_graphs;                 /* [backend.NAME] graphs */
+	struct gpu_graph graphs[GPU_N_GRAPHS];
+	uint64_t n_forwards;
 };
+
+/* Drop every captured graph (weights, KV pool or scratch replaced). */
+void gpu_graphs_clear(struct gpu_ctx *c);
+/* warpSize of the current device; call once outside any capture. */
+int gpu_warp_size(void);
 
 /* matmul.cu: y[t][o] = sum_i W[o][i] x[t][i] for t < T, o < W.n.
  * ldx/ldy are row strides in floats. */

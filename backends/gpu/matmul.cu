@@ -100,14 +100,14 @@ static void launch_embed(const struct gpu_w *w, const int32_t *tok, float *x, in
 
 static int g_warp; /* warpSize of the device in use, read once */
 
-static int warp_size(void)
+int gpu_warp_size(void)
 {
 	if (!g_warp) {
 		gpuDeviceProp p;
 		int dev = 0;
 
 #if defined(PLUME_GPU_HIP)
-		hipGetDevice(&dev);
+		(void)hipGetDevice(&dev);
 #else
 		cudaGetDevice(&dev);
 #endif
@@ -133,7 +133,7 @@ int gpu_type_supported(uint32_t type)
 int gpu_matmul(const struct gpu_w *w, const float *x, int64_t ldx, float *y, int64_t ldy,
 	       int64_t ntok, gpuStream_t s)
 {
-	int warp = warp_size();
+	int warp = gpu_warp_size();
 
 	if (w->k % 32 || ldx % 4)
 		return PLUME_ERR_UNSUPPORTED;

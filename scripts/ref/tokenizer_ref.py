@@ -46,6 +46,7 @@ BASE = [
     "\u0301", "e\u0301", "ﬁ", "Ｆｕｌｌｗｉｄｔｈ", "x²", "α+β=γ", "∑∫∂", "→←↑↓", "©®™", "°C",
     "The quick brown fox jumps over the lazy dog.", "THE QUICK BROWN FOX", "tHe QuIcK",
     "Supercalifragilisticexpialidocious", "pneumonoultramicroscopicsilicovolcanoconiosis",
+    "\U0002EBF0\U0002EBF1 x", "\u2FFC\u31EF", "a+b=c<d>e^f~g|h$i", "1234567 89 1,234.5678",
     "a" * 50, "ab" * 40, " " * 20 + "x", "\n" * 10, "=" * 30, "1" * 30, "😀" * 5,
 ]
 

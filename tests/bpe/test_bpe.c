@@ -1,5 +1,5 @@
 /* Byte-level BPE: the default model's vocabulary against llama.cpp's ids on
- * 283 strings (both special-token modes) and its detokenized text; the same
+ * 287 strings (both special-token modes) and its detokenized text; the same
  * vocabulary under the default, gpt-2, llama-bpe and qwen2 pre-tokenizers
  * (ids and whole-sequence decode); round trips; a long run of one
  * character; invalid UTF-8; merge order on a hand-made vocabulary.
@@ -17,6 +17,7 @@
 #include "host.h"
 #include "model.h"
 #include "plume/tokenizer.h"
+#include "unicode.h"
 
 static struct plume_error err;
 static char model[1024];
@@ -391,4 +392,17 @@ Test(bpe, special_tokens_split_longest_first)
 	cr_assert_eq(ids[1], 6, "<s> is a control token with PARSE_SPECIAL");
 	ops->destroy(ctx);
 	plume_config_view_destroy(view);
+}
+
+/* The category tables are Unicode 15.1, as llama.cpp's. */
+Test(bpe, unicode_classes_are_unicode_15_1)
+{
+	cr_assert(uc_flags(0x2EBF0) & UC_LETTER, "CJK Extension I (15.1) is a letter");
+	cr_assert(uc_flags(0x31EF) & UC_SYMBOL, "U+31EF (15.1) is a symbol");
+	cr_assert(uc_flags(0x11F50) & UC_NUMBER, "Kawi digit zero (15.0) is a number");
+	cr_assert(uc_flags(0x0CF3) & UC_MARK, "U+0CF3 (15.0) is a mark");
+	cr_assert(uc_flags(0x3000) & UC_SPACE, "ideographic space");
+	cr_assert(uc_flags(0x061F) & UC_PUNCT, "Arabic question mark");
+	cr_assert_eq(uc_flags(0x2EE5E), 0, "unassigned after CJK Extension I");
+	cr_assert_eq(uc_flags(0x200B) & UC_SPACE, 0, "zero width space is not White_Space");
 }

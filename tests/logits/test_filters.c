@@ -296,3 +296,106 @@ Test(logits, typical_keeps_tokens_closest_to_entropy)
 	lapi()->typical(&s.c, 1.0f, 0);
 	cr_assert_eq(s.c.n, 7, "p = 1 is a no-op");
 }
+
+Test(logits, typical_needs_cum_strictly_above_p)
+{
+	/* q = 1/2, 1/4, 1/8, 1/16, 1/16: H = 1.875 ln 2, d = (0.875, 0.125, 1.125,
+	 * 2.125, 2.125) ln 2, so the order is 1, 0, 2; cum 0.25, 0.75, 0.875 */
+	struct cands s;
+	int want[5] = { 1, 1, 1, 0, 0 };
+
+	dyadic(&s);
+	lapi()->typical(&s.c, 0.75f, 0);
+	assert_kept(&s.c, want, 5, "typical at exact 0.75");
+	dyadic(&s);
+	lapi()->typical(&s.c, 0.7f, 0);
+	want[2] = 0;
+	assert_kept(&s.c, want, 5, "typical at 0.7");
+}
+
+Test(logits, min_p_keeps_a_logit_exactly_at_the_threshold)
+{
+	float x[] = { 0.0f, logf(0.5f), -3.0f };
+	struct cands s;
+	int want[3] = { 1, 1, 0 };
+
+	cands_init(&s, x, 3);
+	lapi()->min_p(&s.c, 0.5f, 0);
+	assert_kept(&s.c, want, 3, "min_p boundary");
+}
+
+struct ref_item {
+	double logit;
+	int32_t id;
+};
+
+static int ref_cmp(const void *pa, const void *pb)
+{
+	const struct ref_item *a = pa, *b = pb;
+
+	if (a->logit != b->logit)
+		return a->logit > b->logit ? -1 : 1;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+/* Large unsorted arrays go through partial selection first; the kept set
+ * must equal the definition (full descending order, double cumsum). */
+Test(logits, top_p_on_large_unsorted_vocab_matches_definition)
+{
+	const size_t n = 8192;
+	const double spread[] = { 60.0, 15.0, 1.5 }; /* few, hundreds, thousands kept */
+	struct plume_candidate *buf = malloc(n * sizeof(*buf));
+	struct ref_item *ref = malloc(n * sizeof(*ref));
+	float *x = malloc(n * sizeof(*x));
+	int *want = malloc(n * sizeof(*want)), *kept = malloc(n * sizeof(*kept));
+	struct plume_candidates c = { .data = buf };
+	uint32_t seed = 5;
+
+	cr_assert(buf && ref && x && want && kept);
+	for (size_t t = 0; t < 3; t++) {
+		double m = -INFINITY, sum = 0.0, cum = 0.0;
+		size_t keep = n;
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1664525u + 1013904223u;
+			/* a peaked, skewed distribution: u^3 puts few ids at the top */
+			double u = (seed >> 8) / 16777216.0;
+
+			x[i] = (float)(spread[t] * u * u * u);
+			ref[i].logit = x[i];
+			ref[i].id = (int32_t)i;
+			m = x[i] > m ? x[i] : m;
+		}
+		qsort(ref, n, sizeof(*ref), ref_cmp);
+		for (size_t i = 0; i < n; i++)
+			sum += exp(ref[i].logit - m);
+		for (size_t i = 0; i < n; i++) {
+			cum += exp(ref[i].logit - m) / sum;
+			if (cum >= 0.9) {
+				keep = i + 1;
+				break;
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			want[i] = 0;
+		for (size_t i = 0; i < keep; i++)
+			want[ref[i].id] = 1;
+		lapi()->candidates_init(&c, x, n);
+		lapi()->top_p(&c, 0.9f, 0);
+		cr_assert_eq(c.n, keep, "spread %g: kept %zu, want %zu", spread[t], c.n, keep);
+		for (size_t i = 0; i < n; i++)
+			kept[i] = 0;
+		for (size_t i = 0; i < c.n; i++) {
+			kept[c.data[i].id]++;
+			cr_assert(i == 0 || c.data[i - 1].logit >= c.data[i].logit);
+		}
+		for (size_t i = 0; i < n; i++)
+			cr_assert_eq(kept[i], want[i], "spread %g: id %zu", spread[t], i);
+		cr_log_info("top_p spread %g keeps %zu of %zu", spread[t], keep, n);
+	}
+	free(buf);
+	free(ref);
+	free(x);
+	free(want);
+	free(kept);
+}

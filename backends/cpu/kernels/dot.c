@@ -305,8 +305,13 @@ static int best_isa(void)
 {
 #if defined(__x86_64__)
 	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-		return CPU_ISA_AVX2;
+	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") ||
+	    !__builtin_cpu_supports("f16c"))
+		return CPU_ISA_SCALAR;
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+		return CPU_ISA_AVX512;
+	return CPU_ISA_AVX2;
 #endif
 	return CPU_ISA_SCALAR;
 }
@@ -334,7 +339,9 @@ static cpu_dot_fn dot_for(uint32_t wtype)
 
 	if (isa_in_use == CPU_ISA_AUTO)
 		cpu_kernels_force(CPU_ISA_AUTO);
-	if (isa_in_use >= CPU_ISA_AVX2)
+	if (isa_in_use >= CPU_ISA_AVX512)
+		f = cpu_dot_avx512(wtype);
+	if (!f && isa_in_use >= CPU_ISA_AVX2)
 		f = cpu_dot_avx2(wtype);
 	return f ? f : cpu_dot_scalar(wtype);
 }

@@ -1,5 +1,6 @@
 /* AVX2 + FMA dot products for the hot weight types (integer block sums in
- * 16-bit/32-bit lanes, per-block scaling in float). Built with target
+ * 16-bit/32-bit lanes, per-block scaling in float, in the lane and summation
+ * order of llama.cpp's x86 kernels). Built with target
  * attributes and chosen at run time, so the binary runs on any x86-64. */
 #include "kernels_impl.h"
 
@@ -7,86 +8,104 @@
 #include <immintrin.h>
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
+#define TGT AVX2
+#define MUL_SUM_US8(u, s) _mm256_madd_epi16(_mm256_maddubs_epi16((u), (s)), _mm256_set1_epi16(1))
+#define Q32_FN(name) name
+#include "dot_x86_q32.h"
 
-AVX2 static inline float hsum8(__m256 v)
-{
-	__m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-
-	lo = _mm_add_ps(lo, hi);
-	lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-	lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-	return _mm_cvtss_f32(lo);
-}
-
-/* 32 unsigned nibbles of a 16-byte block as bytes: low nibbles first. */
-AVX2 static inline __m256i nibbles(const uint8_t *p)
-{
-	__m128i b = _mm_loadu_si128((const __m128i *)p);
-	__m256i v = _mm256_set_m128i(_mm_srli_epi16(b, 4), b);
-
-	return _mm256_and_si256(v, _mm256_set1_epi8(15));
-}
-
-/* sum of u8 x i8 products, as 8 int32 lanes -> float */
-AVX2 static inline __m256 mul_sum_us8(__m256i u, __m256i s)
-{
-	__m256i p16 = _mm256_maddubs_epi16(u, s);
-	__m256i p32 = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
-
-	return _mm256_cvtepi32_ps(p32);
-}
-
-AVX2 static inline __m256 mul_sum_ss8(__m256i a, __m256i b)
-{
-	/* sign trick: |a| * (b * sign(a)) */
-	__m256i ua = _mm256_sign_epi8(a, a), sb = _mm256_sign_epi8(b, a);
-
-	return mul_sum_us8(ua, sb);
-}
-
-AVX2 static float dot_q4_1(int64_t n, const void *w, const void *a)
+/* Q4_K in llama.cpp's AVX2 order: per block 8 int32 lanes of
+ * scale * (4-byte partial sums) over the 8 sub-blocks, one fma with
+ * d = d_a * d_w; the mins in 4 float lanes (sub-block pairs) with
+ * -d_a * dmin; both reduced at the end. */
+AVX2 static float dot_q4_k(int64_t n, const void *w, const void *a)
 {
 	const uint8_t *x = w, *y = a;
 	__m256 acc = _mm256_setzero_ps();
-	float summs = 0;
+	__m128 acc_m = _mm_setzero_ps();
+	const __m256i m4 = _mm256_set1_epi8(15);
 
-	for (int64_t b = 0; b < n / 32; b++, x += 20, y += 36) {
-		__m256i qx = nibbles(x + 4);
-		__m256i qy = _mm256_loadu_si256((const __m256i *)(y + 4));
-		__m256 d = _mm256_set1_ps(h2f(x) * h2f(y));
+	for (int64_t b = 0; b < n / 256; b++, x += 144, y += 292) {
+		const int8_t *q8 = (const int8_t *)(y + 4);
+		const uint8_t *q4 = x + 16;
+		float yd, d, dmin;
+		int sc[8], m[8], pm[4];
+		__m256i sumi = _mm256_setzero_si256();
 
-		summs += h2f(x + 2) * h2f(y + 2);
-		acc = _mm256_fmadd_ps(d, mul_sum_us8(qx, qy), acc);
+		memcpy(&yd, y, 4);
+		d = yd * hf(x);
+		dmin = -yd * hf(x + 2);
+		for (int k = 0; k < 8; k++)
+			cpu_k_scale_min(x + 4, k, &sc[k], &m[k]);
+		for (int k = 0; k < 4; k++) {
+			int16_t bs[4];
+
+			memcpy(bs, y + 260 + 8 * k, 8);
+			pm[k] = m[2 * k] * (bs[0] + bs[1]) + m[2 * k + 1] * (bs[2] + bs[3]);
+		}
+		acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin),
+				     _mm_cvtepi32_ps(_mm_setr_epi32(pm[0], pm[1], pm[2], pm[3])), acc_m);
+		for (int j = 0; j < 4; j++, q4 += 32, q8 += 64) {
+			__m256i bits = _mm256_loadu_si256((const __m256i *)q4);
+			__m256i lo = _mm256_and_si256(bits, m4);
+			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+			__m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
+			__m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+
+			pl = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j]), pl);
+			ph = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j + 1]), ph);
+			sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
+		}
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
 	}
-	return hsum8(acc) + summs;
+	acc_m = _mm_add_ps(acc_m, _mm_movehl_ps(acc_m, acc_m));
+	acc_m = _mm_add_ss(acc_m, _mm_movehdup_ps(acc_m));
+	return hsum8(acc) + _mm_cvtss_f32(acc_m);
 }
 
-AVX2 static float dot_q4_0(int64_t n, const void *w, const void *a)
+/* Q6_K in llama.cpp's AVX2 order: unsigned 6-bit values times q8, scaled
+ * per 16 elements, minus 32 * sum(scale * bsum) per lane pair; one fma per
+ * block. */
+AVX2 static float dot_q6_k(int64_t n, const void *w, const void *a)
 {
 	const uint8_t *x = w, *y = a;
 	__m256 acc = _mm256_setzero_ps();
+	const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
 
-	for (int64_t b = 0; b < n / 32; b++, x += 18, y += 34) {
-		__m256i qx = _mm256_sub_epi8(nibbles(x + 2), _mm256_set1_epi8(8));
-		__m256i qy = _mm256_loadu_si256((const __m256i *)(y + 2));
-		__m256 d = _mm256_set1_ps(h2f(x) * h2f(y));
+	for (int64_t b = 0; b < n / 256; b++, x += 210, y += 292) {
+		const int8_t *q8 = (const int8_t *)(y + 4), *sc = (const int8_t *)(x + 192);
+		const uint8_t *ql = x, *qh = x + 128;
+		__m256i bsums = _mm256_loadu_si256((const __m256i *)(y + 260));
+		__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
+		__m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5);
+		__m256i sumi = _mm256_setzero_si256();
+		float yd, d;
 
-		acc = _mm256_fmadd_ps(d, mul_sum_ss8(qx, qy), acc);
-	}
-	return hsum8(acc);
-}
+		memcpy(&yd, y, 4);
+		d = yd * hf(x + 208);
+		for (int j = 0; j < 2; j++, ql += 64, qh += 32, q8 += 128) {
+			__m256i b1 = _mm256_loadu_si256((const __m256i *)ql);
+			__m256i b2 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+			__m256i h = _mm256_loadu_si256((const __m256i *)qh);
+			__m256i q[4];
 
-AVX2 static float dot_q8_0(int64_t n, const void *w, const void *a)
-{
-	const uint8_t *x = w, *y = a;
-	__m256 acc = _mm256_setzero_ps();
+			q[0] = _mm256_or_si256(_mm256_and_si256(b1, m15),
+					       _mm256_slli_epi16(_mm256_and_si256(h, m3), 4));
+			q[1] = _mm256_or_si256(_mm256_and_si256(b2, m15),
+					       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4));
+			q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), m15),
+					       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m3), 4));
+			q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), m15),
+					       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4));
+			for (int g = 0; g < 4; g++) {
+				int s = 8 * j + 2 * g;
+				__m256i p = _mm256_maddubs_epi16(q[g], _mm256_loadu_si256((const __m256i *)(q8 + 32 * g)));
+				__m256i scl = _mm256_set_m128i(_mm_set1_epi16(sc[s + 1]), _mm_set1_epi16(sc[s]));
 
-	for (int64_t b = 0; b < n / 32; b++, x += 34, y += 34) {
-		__m256i qx = _mm256_loadu_si256((const __m256i *)(x + 2));
-		__m256i qy = _mm256_loadu_si256((const __m256i *)(y + 2));
-		__m256 d = _mm256_set1_ps(h2f(x) * h2f(y));
-
-		acc = _mm256_fmadd_ps(d, mul_sum_ss8(qx, qy), acc);
+				sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(scl, p));
+			}
+		}
+		sumi = _mm256_sub_epi32(sumi, sub);
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
 	}
 	return hsum8(acc);
 }
@@ -130,7 +149,10 @@ cpu_dot_fn cpu_dot_avx2(uint32_t t)
 	switch (t) {
 	case PLUME_DTYPE_Q4_0: return dot_q4_0;
 	case PLUME_DTYPE_Q4_1: return dot_q4_1;
+	case PLUME_DTYPE_Q5_0: return dot_q5_0;
 	case PLUME_DTYPE_Q8_0: return dot_q8_0;
+	case PLUME_DTYPE_Q4_K: return dot_q4_k;
+	case PLUME_DTYPE_Q6_K: return dot_q6_k;
 	case PLUME_DTYPE_F32: return dot_f32;
 	case PLUME_DTYPE_F16: return dot_f16;
 	default: return NULL;
@@ -139,6 +161,7 @@ cpu_dot_fn cpu_dot_avx2(uint32_t t)
 #else
 cpu_dot_fn cpu_dot_avx2(uint32_t t)
 {
+	(void)t;
 	return NULL;
 }
 #endif

@@ -23,5 +23,6 @@ typedef float (*cpu_dot_fn)(int64_t n, const void *w, const void *a);
 
 cpu_dot_fn cpu_dot_scalar(uint32_t wtype);
 cpu_dot_fn cpu_dot_avx2(uint32_t wtype);   /* NULL where not implemented */
+cpu_dot_fn cpu_dot_avx512(uint32_t wtype); /* NULL: use the AVX2 one */
 
 #endif

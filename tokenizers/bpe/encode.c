@@ -1,0 +1,348 @@
+/* Byte-level BPE encoding as llama.cpp does it: special tokens split out
+ * (longest text first), invalid UTF-8 replaced by U+FFFD, pre-tokenizer
+ * words, GPT-2 byte mapping, then merges by lowest rank through a priority
+ * queue of candidate pairs (stale ones skipped), so a long run of one
+ * character stays O(n log n). */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "bpe.h"
+#include "unicode.h"
+
+
+struct out_ids {
+	int32_t *ids;
+	size_t cap, n;
+};
+
+static void emit(struct out_ids *o, int32_t id)
+{
+	if (o->n < o->cap)
+		o->ids[o->n] = id;
+	o->n++;
+}
+
+struct sym {
+	uint32_t off, len;   /* in the byte-encoded word */
+	int32_t prev, next;
+};
+
+struct cand {
+	int32_t rank;
+	int32_t left;        /* symbol index */
+	uint32_t len;        /* left.len + right.len when pushed (staleness check) */
+};
+
+/* min-heap by (rank, left) */
+static int cand_less(const struct cand *a, const struct cand *b)
+{
+	return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
+}
+
+static void heap_push(struct cand *h, size_t *n, struct cand c)
+{
+	size_t i = (*n)++;
+
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+
+		if (!cand_less(&c, &h[p]))
+			break;
+		h[i] = h[p];
+		i = p;
+	}
+	h[i] = c;
+}
+
+static struct cand heap_pop(struct cand *h, size_t *n)
+{
+	struct cand top = h[0], last = h[--(*n)];
+	size_t i = 0;
+
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		const struct cand *best = &last;
+
+		if (l < *n && cand_less(&h[l], best)) {
+			m = l;
+			best = &h[l];
+		}
+		if (r < *n && cand_less(&h[r], best))
+			m = r;
+		if (m == i)
+			break;
+		h[i] = h[m];
+		i = m;
+	}
+	if (*n)
+		h[i] = last;
+	return top;
+}
+
+static void try_pair(const struct bpe *b, const char *w, struct sym *s, int32_t left,
+		     struct cand *heap, size_t *nh)
+{
+	int32_t right = s[left].next, rank;
+
+	if (left < 0 || right < 0)
+		return;
+	rank = merge_rank(b, w + s[left].off, s[left].len, w + s[right].off, s[right].len);
+	if (rank >= 0)
+		heap_push(heap, nh, (struct cand){rank, left, s[left].len + s[right].len});
+}
+
+/* BPE over one byte-encoded word w[0..n). */
+static int bpe_word(struct bpe *b, const char *w, size_t n, struct out_ids *o)
+{
+	struct sym *s;
+	struct cand *heap;
+	size_t n_sym = 0, nh = 0;
+	int32_t id;
+
+	if (b->pre->ignore_merges && (id = tok_find(b, w, n)) >= 0) {
+		emit(o, id);
+		return 0;
+	}
+	s = b->host->alloc((n + 1) * sizeof(*s));
+	heap = b->host->alloc((2 * n + 2) * sizeof(*heap));
+	if (!s || !heap) {
+		b->host->free(s);
+		b->host->free(heap);
+		return -1;
+	}
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		int bad;
+		size_t len = uc_decode((const unsigned char *)w + i, n - i, &cp, &bad);
+
+		s[n_sym] = (struct sym){(uint32_t)i, (uint32_t)len, (int32_t)n_sym - 1,
+					(int32_t)n_sym + 1};
+		n_sym++;
+		i += len;
+	}
+	s[n_sym - 1].next = -1;
+	for (size_t i = 0; i + 1 < n_sym; i++)
+		try_pair(b, w, s, (int32_t)i, heap, &nh);
+	while (nh) {
+		struct cand c = heap_pop(heap, &nh);
+		int32_t l = c.left, r = s[l].next;
+
+		/* stale: left was merged away or its pair changed */
+		if (s[l].len == 0 || r < 0 || s[l].len + s[r].len != c.len)
+			continue;
+		s[l].len += s[r].len;
+		s[r].len = 0;
+		s[l].next = s[r].next;
+		if (s[r].next >= 0)
+			s[s[r].next].prev = l;
+		try_pair(b, w, s, s[l].prev, heap, &nh);
+		try_pair(b, w, s, l, heap, &nh);
+	}
+	for (int32_t i = 0; i >= 0; i = s[i].next) {
+		id = tok_find(b, w + s[i].off, s[i].len);
+		if (id >= 0) {
+			emit(o, id);
+			continue;
+		}
+		/* not a token: one token per byte character */
+		for (uint32_t k = 0; k < s[i].len;) {
+			uint32_t cp;
+			int bad;
+			size_t len = uc_decode((const unsigned char *)w + s[i].off + k, s[i].len - k, &cp, &bad);
+
+			id = tok_find(b, w + s[i].off + k, len);
+			if (id >= 0)
+				emit(o, id);
+			k += (uint32_t)len;
+		}
+	}
+	b->host->free(s);
+	b->host->free(heap);
+	return 0;
+}
+
+/* llama.cpp's lenient UTF-8 reading: a lead byte with the right number of
+ * continuation bytes is a code point (overlong forms and surrogates
+ * included) and is re-encoded canonically; any other byte becomes U+FFFD.
+ * Returns a host-allocated copy (length in *m) or NULL. */
+static char *sanitize(const char *t, size_t n, size_t *m)
+{
+	char *out = hre(NULL, 3 * n + 1);
+	size_t i = 0, k = 0;
+
+	if (!out)
+		return NULL;
+	while (i < n) {
+		unsigned char c = (unsigned char)t[i];
+		size_t len = c < 0x80 ? 1 : !(c & 0x40) ? 0 : !(c & 0x20) ? 2 : !(c & 0x10) ? 3 : !(c & 0x08) ? 4 : 0;
+		uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+		size_t j;
+
+		for (j = 1; len && j < len; j++) {
+			if (i + j >= n || ((unsigned char)t[i + j] & 0xC0) != 0x80)
+				break;
+			cp = (cp << 6) | ((unsigned char)t[i + j] & 0x3F);
+		}
+		if (!len || j < len) {
+			memcpy(out + k, "\xEF\xBF\xBD", 3);
+			k += 3;
+			i++;
+			continue;
+		}
+		k += uc_encode(cp, out + k);
+		i += len;
+	}
+	*m = k;
+	return out;
+}
+
+/* Tokenize a raw fragment (no specials inside). */
+static int encode_raw(struct bpe *b, const char *raw, size_t raw_n, struct out_ids *o)
+{
+	struct span_list words = {0};
+	char *buf = NULL;
+	size_t cap = 0, n;
+	int rc = 0;
+	char *text = sanitize(raw, raw_n, &n);
+
+	if (!text)
+		return -1;
+	if (pretok_split(b->pre, text, n, 0, &words, hre)) {
+		hre(text, 0);
+		return -1;
+	}
+	for (size_t i = 0; i < words.n && !rc; i++) {
+		const struct span *sp = &words.v[i];
+		size_t m = 0;
+
+		if (sp->len * 2 + 1 > cap) {
+			char *nb = hre(buf, sp->len * 2 + 1);
+
+			if (!nb) {
+				rc = -1;
+				break;
+			}
+			buf = nb;
+			cap = sp->len * 2 + 1;
+		}
+		for (size_t k = 0; k < sp->len; k++) {
+			unsigned char c = (unsigned char)text[sp->off + k];
+
+			memcpy(buf + m, b->byte_utf8[c], b->byte_len[c]);
+			m += b->byte_len[c];
+		}
+		rc = bpe_word(b, buf, m, o);
+	}
+	hre(buf, 0);
+	hre(words.v, 0);
+	hre(text, 0);
+	return rc;
+}
+
+/* A piece of the input: raw text, or a special token found in it. */
+struct frag {
+	size_t off, len;
+	int32_t id; /* -1: raw text */
+};
+
+/* Split one raw fragment by every occurrence of token `id` (left to right,
+ * non-overlapping) into out[*n..]; out has room for all pieces. */
+static void split_frag(const struct bpe *b, const char *text, struct frag f, int32_t id,
+		       struct frag *out, size_t *n)
+{
+	const struct plume_str *t = &b->v->tokens[id];
+	size_t pos = f.off, end = f.off + f.len;
+	const char *p;
+
+	while (pos < end && (p = memmem(text + pos, end - pos, t->ptr, t->len))) {
+		size_t at = (size_t)(p - text);
+
+		if (at > pos)
+			out[(*n)++] = (struct frag){pos, at - pos, -1};
+		out[(*n)++] = (struct frag){at, t->len, id};
+		pos = at + t->len;
+	}
+	if (pos < end)
+		out[(*n)++] = (struct frag){pos, end - pos, -1};
+}
+
+/* llama.cpp's partition: for each special token, longest text first, every
+ * raw fragment left so far is split at its occurrences; then the raw
+ * fragments are BPE-encoded. */
+static int encode_text(struct bpe *b, const char *text, size_t n, int parse_special,
+		       struct out_ids *o)
+{
+	struct frag *cur = NULL, *next = NULL, *t;
+	size_t n_cur = 1, cap = 1;
+	int rc = -1;
+
+	cur = hre(NULL, sizeof(*cur));
+	if (!cur)
+		goto out;
+	cur[0] = (struct frag){0, n, -1};
+	for (uint32_t k = 0; k < b->n_specials; k++) {
+		int32_t id = b->specials[k];
+		size_t n_next = 0, need = n_cur;
+		const struct plume_str *tok = &b->v->tokens[id];
+
+		if (!is_special_type(token_type(b, id), parse_special) || !tok->len)
+			continue;
+		/* an upper bound: each raw fragment gains 2 pieces per match */
+		for (size_t i = 0; i < n_cur; i++)
+			if (cur[i].id < 0 && cur[i].len >= tok->len &&
+			    memmem(text + cur[i].off, cur[i].len, tok->ptr, tok->len))
+				need += 2 * (cur[i].len / tok->len);
+		if (need == n_cur)
+			continue;
+		if (need > cap || !next) {
+			t = hre(next, need * sizeof(*next));
+			if (!t)
+				goto out;
+			next = t;
+			t = hre(cur, need * sizeof(*cur));
+			if (!t)
+				goto out;
+			cur = t;
+			cap = need;
+		}
+		for (size_t i = 0; i < n_cur; i++) {
+			if (cur[i].id >= 0 || cur[i].len < tok->len)
+				next[n_next++] = cur[i];
+			else
+				split_frag(b, text, cur[i], id, next, &n_next);
+		}
+		t = cur;
+		cur = next;
+		next = t;
+		n_cur = n_next;
+	}
+	for (size_t i = 0; i < n_cur; i++) {
+		if (cur[i].id >= 0)
+			emit(o, cur[i].id);
+		else if (encode_raw(b, text + cur[i].off, cur[i].len, o))
+			goto out;
+	}
+	rc = 0;
+out:
+	hre(cur, 0);
+	hre(next, 0);
+	return rc;
+}
+
+int bpe_encode(void *ctx, const char *text, size_t len, uint32_t flags, int32_t *ids,
+		      size_t cap, size_t *n_ids, struct plume_error *err)
+{
+	struct bpe *b = ctx;
+	struct out_ids o = {ids, cap, 0};
+	int special = !!(flags & PLUME_TOK_ADD_SPECIAL);
+
+	if (special && b->add_bos)
+		emit(&o, b->v->bos_id);
+	if (encode_text(b, text, len, !!(flags & PLUME_TOK_PARSE_SPECIAL), &o))
+		return b->host->error(err, PLUME_ERR_NOMEM, "bpe: out of memory encoding %zu bytes", len);
+	if (special && b->add_eos && b->v->eos_id >= 0)
+		emit(&o, b->v->eos_id);
+	*n_ids = o.n;
+	return o.n > cap ? PLUME_ERR_TOOSMALL : PLUME_OK;
+}
+
