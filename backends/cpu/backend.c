@@ -60,6 +60,8 @@ static int cpu_create(const struct plume_host *host, const struct plume_config *
 		cpu_kernels_force(CPU_ISA_SCALAR);
 	else if (!strcmp(isa, "avx2"))
 		cpu_kernels_force(CPU_ISA_AVX2);
+	else if (!strcmp(isa, "avx512"))
+		cpu_kernels_force(CPU_ISA_AVX512);
 	else
 		cpu_kernels_force(CPU_ISA_AUTO);
 	c->f16 = host->alloc(65536 * sizeof(float));
@@ -69,6 +71,10 @@ static int cpu_create(const struct plume_host *host, const struct plume_config *
 	}
 	for (uint32_t h = 0; h < 65536; h++)
 		c->f16[h] = cpu_fp16_to_fp32((uint16_t)h);
+#if defined(__x86_64__) && defined(__GNUC__)
+	c->f16c = strcmp(isa, "scalar") && __builtin_cpu_supports("avx2") &&
+		  __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#endif
 	c->pool = pool_create(c->n_threads);
 	if (!c->pool) {
 		host->free(c->f16);
@@ -276,7 +282,7 @@ static const struct plume_backend_ops cpu_ops = {
 };
 
 static const struct plume_option cpu_options[] = {
-	{"isa", PLUME_OPT_ENUM, "auto", 1, 0, "auto|avx2|scalar",
+	{"isa", PLUME_OPT_ENUM, "auto", 1, 0, "auto|avx512|avx2|scalar",
 	 "kernel implementation: auto picks the best this CPU runs"},
 };
 

@@ -20,6 +20,7 @@ struct cpu_ctx {
 	uint8_t **k, **v;          /* [n_layer] */
 
 	float *f16; /* [65536]: every F16 bit pattern as float (exact) */
+	int f16c;   /* the CPU has AVX2, FMA and F16C and isa is not scalar */
 
 	/* scratch, grown on demand (host memory, 64-byte aligned) */
 	void *scratch;
