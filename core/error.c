@@ -13,20 +13,26 @@ void plume_error_clear(struct plume_error *err)
 	err->msg[0] = '\0';
 }
 
-int plume_error_set(struct plume_error *err, int status, const char *fmt, ...)
+int plume_error_vset(struct plume_error *err, int status, const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	if (!err)
 		return status;
 	err->status = status;
-	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
 	/* One line: newlines a plugin may have put in become spaces. */
 	for (char *p = err->msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
+	return status;
+}
+
+int plume_error_set(struct plume_error *err, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	status = plume_error_vset(err, status, fmt, ap);
+	va_end(ap);
 	return status;
 }
 

@@ -4,6 +4,7 @@
 #ifndef PLUME_CORE_ERROR_H
 #define PLUME_CORE_ERROR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "plume/plugin.h"
@@ -21,6 +22,8 @@ void plume_error_clear(struct plume_error *err);
 /* Fill err (may be NULL) and return status. printf-style. */
 int plume_error_set(struct plume_error *err, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+int plume_error_vset(struct plume_error *err, int status, const char *fmt, va_list ap);
 
 /* Prefix the current message with "prefix: " (for adding file/plugin context). */
 void plume_error_prefix(struct plume_error *err, const char *fmt, ...)

@@ -112,15 +112,9 @@ static int host_error(struct plume_error *err, int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err)
-		return status;
-	err->status = status;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	status = plume_error_vset(err, status, fmt, ap);
 	va_end(ap);
-	for (char *p = err->msg; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
 	return status;
 }
 

@@ -251,7 +251,7 @@ Test(bpe, pre_tokenizers_equal_llama_cpp)
 			const char *pair = line;
 
 			line[strcspn(line, "\n")] = 0;
-			snprintf(pre, sizeof(pre), "%s", line + 4);
+			snprintf(pre, sizeof(pre), "%.63s", line + 4);
 			memmove(line, "pre=", 4);
 			if (ctx)
 				ops->destroy(ctx);
