@@ -15,6 +15,7 @@
 #include "config.h"
 #include "engine.h"
 #include "host.h"
+#include "testenv.h"
 #include "model.h"
 #include "plume/tokenizer.h"
 #include "unicode.h"
@@ -24,19 +25,13 @@ static char model[1024];
 
 static int have_model(void)
 {
-	const char *dir = getenv("PLUME_MODEL_DIR"), *home = getenv("HOME");
+	int rc = tu_default_model(model, sizeof(model));
 
-	if (dir)
-		snprintf(model, sizeof(model), "%s/SmolLM2-135M-Instruct.Q4_1.gguf", dir);
-	else
-		snprintf(model, sizeof(model), "%s/.cache/plume/models/SmolLM2-135M-Instruct.Q4_1.gguf",
-			 home ? home : "");
-	if (!access(model, R_OK))
-		return 1;
-	if (getenv("CI") && !strcmp(getenv("CI"), "true"))
-		cr_assert_fail("default model %s missing in CI", model);
-	printf("SKIPPED: default model not found at %s (run scripts/fetch-model)\n", model);
-	return 0;
+	if (rc < 0)
+		cr_assert_fail("default model %s missing in CI (scripts/fetch-model)", model);
+	if (!rc)
+		printf("SKIPPED: default model not found at %s (run scripts/fetch-model)\n", model);
+	return rc > 0;
 }
 
 static struct plume_cfg *cfg;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testenv.h"
 #include "tiny_model.h"
 
 static char tmpdir[] = "/tmp/plume-cli-XXXXXX";
@@ -15,15 +16,7 @@ static char model[1024];
 
 static void setup(void)
 {
-	const char *dir = getenv("PLUME_MODEL_DIR");
-	const char *home = getenv("HOME");
-
 	cr_assert_not_null(mkdtemp(tmpdir));
-	if (dir)
-		snprintf(model, sizeof(model), "%s/SmolLM2-135M-Instruct.Q4_1.gguf", dir);
-	else
-		snprintf(model, sizeof(model), "%s/.cache/plume/models/SmolLM2-135M-Instruct.Q4_1.gguf",
-			 home ? home : "");
 }
 
 static void teardown(void)
@@ -36,12 +29,13 @@ static void teardown(void)
 
 static int have_model(void)
 {
-	if (access(model, R_OK) == 0)
-		return 1;
-	if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+	int rc = tu_default_model(model, sizeof(model));
+
+	if (rc < 0)
 		cr_assert_fail("default model %s missing in CI (scripts/fetch-model)", model);
-	printf("SKIPPED: default model not found at %s (run scripts/fetch-model)\n", model);
-	return 0;
+	if (!rc)
+		printf("SKIPPED: default model not found at %s (run scripts/fetch-model)\n", model);
+	return rc > 0;
 }
 
 static char *write_file(const char *name, const void *data, size_t n)

@@ -9,25 +9,20 @@
 
 #include "engine.h"
 #include "host.h"
+#include "testenv.h"
 
 static char model[1024];
 static struct plume_error err;
 
 static int have_model(void)
 {
-	const char *dir = getenv("PLUME_MODEL_DIR"), *home = getenv("HOME");
+	int rc = tu_default_model(model, sizeof(model));
 
-	if (dir)
-		snprintf(model, sizeof(model), "%s/SmolLM2-135M-Instruct.Q4_1.gguf", dir);
-	else
-		snprintf(model, sizeof(model), "%s/.cache/plume/models/SmolLM2-135M-Instruct.Q4_1.gguf",
-			 home ? home : "");
-	if (access(model, R_OK) == 0)
-		return 1;
-	if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+	if (rc < 0)
 		cr_assert_fail("default model %s missing in CI (scripts/fetch-model)", model);
-	printf("SKIPPED: default model not found at %s (run scripts/fetch-model)\n", model);
-	return 0;
+	if (!rc)
+		printf("SKIPPED: default model not found at %s (run scripts/fetch-model)\n", model);
+	return rc > 0;
 }
 
 /* Configs outlive their engines; remembered here to free them. */
