@@ -51,6 +51,7 @@ static int validate(struct gpu_ctx *c, const struct plume_batch *b, struct plume
 struct fw {
 	int64_t T, E, Dq, Dk, Datt, F, V, rows_out;
 	float *x, *xn, *q, *k, *v, *att, *g, *u, *tmp, *logits;
+	uint8_t *qx;                    /* activations quantized for the integer dots */
 	int32_t *tok, *pos, *tab, *ctx_len, *lidx, *hidx, *tables;
 	int max_ctx;
 };
@@ -62,7 +63,8 @@ static int setup(struct gpu_ctx *c, const struct plume_batch *b, struct fw *f, s
 		 struct plume_error *err)
 {
 	const struct plume_model_desc *m = c->m;
-	size_t need;
+	size_t need, qx_bytes;
+	int64_t kmax;
 	uint8_t *p;
 	int rc = 0;
 
@@ -76,7 +78,11 @@ static int setup(struct gpu_ctx *c, const struct plume_batch *b, struct fw *f, s
 	f->rows_out = b->n_logits > b->n_hidden ? b->n_logits : b->n_hidden;
 	if (f->rows_out < f->T)
 		f->rows_out = f->T;
-	need = AL(f->T * f->E) * 2 + AL(f->rows_out * f->E) + AL(f->T * f->Dq) + AL(f->T * f->Dk) * 2 +
+	kmax = f->E > f->F ? f->E : f->F;
+	if (f->Datt > kmax)
+		kmax = f->Datt;
+	qx_bytes = gpu_matmul_qbuf_bytes(kmax, f->rows_out);
+	need = AL((qx_bytes + 3) / 4) + AL(f->T * f->E) * 2 + AL(f->rows_out * f->E) + AL(f->T * f->Dq) + AL(f->T * f->Dk) * 2 +
 	       AL(f->T * f->Datt) + AL(f->T * f->F) * 2 + AL((int64_t)b->n_logits * f->V) + AL(n_meta);
 	if (need > c->scratch_size) {
 		gpu_graphs_clear(c); /* they name the old buffers */
@@ -100,6 +106,7 @@ static int setup(struct gpu_ctx *c, const struct plume_batch *b, struct fw *f, s
 	TAKE(f->u, f->T * f->F);
 	TAKE(f->logits, (int64_t)b->n_logits * f->V);
 	TAKE(f->tok, n_meta);
+	TAKE(f->qx, (qx_bytes + 3) / 4);
 #undef TAKE
 fail:
 	return rc;
@@ -176,9 +183,9 @@ static int layer(struct gpu_ctx *c, struct fw *f, uint32_t il, struct plume_erro
 	int rc;
 
 	gpu_rmsnorm(f->xn, f->x, L->attn_norm, T, E, E, E, m->norm_eps, s);
-	if ((rc = gpu_matmul(&L->wq, f->xn, E, f->q, f->Dq, T, s)) ||
-	    (rc = gpu_matmul(&L->wk, f->xn, E, f->k, f->Dk, T, s)) ||
-	    (rc = gpu_matmul(&L->wv, f->xn, E, f->v, f->Dk, T, s)))
+	if ((rc = gpu_matmul(&L->wq, f->xn, E, f->q, f->Dq, T, s, f->qx)) ||
+	    (rc = gpu_matmul(&L->wk, f->xn, E, f->k, f->Dk, T, s, f->qx)) ||
+	    (rc = gpu_matmul(&L->wv, f->xn, E, f->v, f->Dk, T, s, f->qx)))
 		goto fail;
 	if (L->bq) {
 		gpu_add_bias(f->q, L->bq, T, f->Dq, s);
@@ -194,18 +201,18 @@ static int layer(struct gpu_ctx *c, struct fw *f, uint32_t il, struct plume_erro
 	gpu_kv_write(kc, vc, f->k, f->v, T, &ap, s);
 	if ((rc = gpu_attention(f->att, f->q, kc, vc, T, f->max_ctx, &ap, s)))
 		goto fail;
-	if ((rc = gpu_matmul(&L->wo, f->att, f->Datt, f->tmp, E, T, s)))
+	if ((rc = gpu_matmul(&L->wo, f->att, f->Datt, f->tmp, E, T, s, f->qx)))
 		goto fail;
 	if (L->bo)
 		gpu_add_bias(f->tmp, L->bo, T, E, s);
 	gpu_add(f->x, f->tmp, T * E, s);
 
 	gpu_rmsnorm(f->xn, f->x, L->ffn_norm, T, E, E, E, m->norm_eps, s);
-	if ((rc = gpu_matmul(&L->gate, f->xn, E, f->g, L->n_ff, T, s)) ||
-	    (rc = gpu_matmul(&L->up, f->xn, E, f->u, L->n_ff, T, s)))
+	if ((rc = gpu_matmul(&L->gate, f->xn, E, f->g, L->n_ff, T, s, f->qx)) ||
+	    (rc = gpu_matmul(&L->up, f->xn, E, f->u, L->n_ff, T, s, f->qx)))
 		goto fail;
 	gpu_swiglu(f->g, f->u, T * L->n_ff, s);
-	if ((rc = gpu_matmul(&L->down, f->g, L->n_ff, f->tmp, E, T, s)))
+	if ((rc = gpu_matmul(&L->down, f->g, L->n_ff, f->tmp, E, T, s, f->qx)))
 		goto fail;
 	gpu_add(f->x, f->tmp, T * E, s);
 	return PLUME_OK;
@@ -237,7 +244,7 @@ static int body(struct gpu_ctx *c, const struct plume_batch *b, struct fw *f, st
 	if (b->n_logits) {
 		gpu_rmsnorm_rows(f->xn, f->x, f->lidx, c->output_norm, b->n_logits, f->E, m->norm_eps,
 				 c->stream);
-		if ((rc = gpu_matmul(&c->output, f->xn, f->E, f->logits, f->V, b->n_logits, c->stream)))
+		if ((rc = gpu_matmul(&c->output, f->xn, f->E, f->logits, f->V, b->n_logits, c->stream, f->qx)))
 			return c->host->error(err, rc, GPU_NAME ": output projection failed");
 	}
 fail:

@@ -78,9 +78,13 @@ void gpu_graphs_clear(struct gpu_ctx *c);
 int gpu_warp_size(void);
 
 /* matmul.cu: y[t][o] = sum_i W[o][i] x[t][i] for t < T, o < W.n.
- * ldx/ldy are row strides in floats. */
+ * ldx/ldy are row strides in floats. With qbuf (device scratch of
+ * gpu_matmul_qbuf_bytes(W.k, T) bytes), Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 weights
+ * multiply x quantized to Q8_1/Q8_0 blocks with integer dot products, as the
+ * CPU backend; without it (NULL) every type multiplies float x. */
 int gpu_matmul(const struct gpu_w *w, const float *x, int64_t ldx, float *y, int64_t ldy,
-	       int64_t T, gpuStream_t s);
+	       int64_t T, gpuStream_t s, uint8_t *qbuf);
+size_t gpu_matmul_qbuf_bytes(int64_t k, int64_t T);
 /* x[t] = row tok[t] of the embedding, dequantized. */
 int gpu_embed(const struct gpu_w *w, const int32_t *tok, float *x, int64_t T, gpuStream_t s);
 int gpu_type_supported(uint32_t type);

@@ -80,6 +80,20 @@
 #define GPU_SHFL_XOR(v, m) __shfl_xor_sync(0xffffffffu, (v), (m))
 #endif
 
+/* c + the dot product of a's and b's four signed bytes: __dp4a on CUDA
+ * (sm_61+), portable byte multiply-adds on HIP. */
+static __device__ __forceinline__ int gpu_dp4a(int a, int b, int c)
+{
+#if defined(PLUME_GPU_HIP)
+#pragma unroll
+	for (int j = 0; j < 4; j++)
+		c += (int)(int8_t)(a >> (8 * j)) * (int)(int8_t)(b >> (8 * j));
+	return c;
+#else
+	return __dp4a(a, b, c);
+#endif
+}
+
 /* Sum over the lanes of one warp (any warpSize); every lane gets the sum. */
 static __device__ __forceinline__ float gpu_warp_sum(float v)
 {

@@ -49,7 +49,7 @@ extern "C" int gpu_selftest_matmul(uint32_t type, const void *w, int64_t k, int6
 	gw.type = type;
 	gw.k = k;
 	gw.n = n;
-	if (gpu_matmul(&gw, dx, k, dy, n, T, 0)) {
+	if (gpu_matmul(&gw, dx, k, dy, n, T, 0, NULL)) {
 		snprintf(msg, msg_size, "gpu_matmul refused type %u k %lld", type, (long long)k);
 		rc = -1;
 		goto out;

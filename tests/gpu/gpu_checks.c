@@ -379,9 +379,9 @@ int gc_check_forward(uint32_t wtype, char *rep, size_t n)
 	for (int i = 0; i < 20; i++)
 		prompt[i] = (int32_t)((i * 37 + 5) % TU_TINY_N_VOCAB);
 	snprintf(what, sizeof(what), "tiny model, weights type %u", wtype);
-	/* the gpu multiplies float activations; the cpu backend rounds them to
-	 * the weight's dot type: f16 (11-bit mantissa) for f16, bf16 (8 bits)
-	 * for bf16, 8-bit blocks for the quantized types */
+	/* the gpu multiplies float activations for f16/bf16 weights, which the
+	 * cpu backend rounds to f16 (11-bit mantissa) or bf16 (8 bits); for the
+	 * 32-block quantized types both round them to the same 8-bit blocks */
 	bad = parity(plume_model_desc(model), what, prompt, 20, 12,
 		     wtype == PLUME_DTYPE_F32 || wtype == PLUME_DTYPE_F16 ? 1e-3 : 3e-2, rep, n);
 	plume_model_free(model);
@@ -552,15 +552,17 @@ int gc_check_golden(const char *model_path, const char *golden_path, char *rep, 
 {
 	struct plume_model *model = NULL;
 	struct plume_error err = {0};
-	struct gc_be be;
-	int32_t prompt[512], gold[512], tok, tf_arg[1024], seq[1024];
-	float gap[512], tf_gap[1024], tf_logit[1024], *lg = NULL;
-	int bad = 0, which = 0;
+	struct gc_be be, cpu;
+	int32_t prompt[512], gold[512], tok, tf_arg[1024], seq[1024], gtok[512], ctok[512];
+	float gap[512], tf_gap[1024], tf_logit[1024], *lg = NULL, *lc = NULL;
+	int bad = 0, which = 0, n_same = 0, have_cpu = 0;
+	double max_dl = 0.0;
 	char msg[1024] = "", *json = slurp(golden_path);
 	const char *cur = json;
 	const struct plume_model_desc *md;
 
 	memset(&be, 0, sizeof(be));
+	memset(&cpu, 0, sizeof(cpu));
 	if (!json || plume_model_load(model_path, 0, &model, &err)) {
 		say(rep, n, "golden: cannot read %s or %s %s\n", golden_path, model_path, err.msg);
 		bad = 1;
@@ -573,6 +575,11 @@ int gc_check_golden(const char *model_path, const char *golden_path, char *rep, 
 		bad = 1;
 		goto out;
 	}
+	lc = malloc(sizeof(float) * md->n_vocab);
+	have_cpu = lc && !gc_open(&cpu, "cpu", msg, sizeof(msg)) &&
+		   !gc_start(&cpu, md, 64, msg, sizeof(msg));
+	if (!have_cpu)
+		say(rep, n, "golden: cpu backend unavailable (%s): gpu vs cpu greedy skipped\n", msg);
 	for (;;) {
 		int n_prompt, n_gold, n_gap, n_tf = 0, safe, match, agree = 0, firm = 0, firm_agree = 0;
 		double dl = 0.0;
@@ -647,8 +654,63 @@ int gc_check_golden(const char *model_path, const char *golden_path, char *rep, 
 		say(rep, n, "golden prompt %d: gpu greedy equals llama.cpp for %d of %d tokens (%d before llama.cpp's first top-2 gap < 0.5) %s\n",
 		    which, match, n_gold, safe, match >= safe ? "ok" : "FAIL");
 		bad |= match < safe;
+		/* informational: free greedy gpu vs cpu backend, 64 tokens each;
+		 * max |logit gpu - cpu| while their tokens agree */
+		if (have_cpu) {
+			int same = 0, ng = n_gold;
+			double dmax = 0.0;
+
+			for (int be_i = 0; be_i < 2; be_i++) {
+				struct gc_be *B = be_i ? &cpu : &be;
+				int32_t *out = be_i ? ctok : gtok;
+				float *L = be_i ? lc : lg;
+
+				if (run(B, prompt, (uint32_t)n_prompt, 0, 64, 0, L, msg, sizeof(msg)))
+					goto cpu_fail;
+				for (int i = 0; i < ng; i++) {
+					out[i] = argmax(L, md->n_vocab);
+					if (i + 1 < ng &&
+					    run(B, &out[i], 1, n_prompt + i, 64, 0, L, msg, sizeof(msg)))
+						goto cpu_fail;
+				}
+			}
+			/* logit difference: replay the common prefix on both */
+			if (run(&be, prompt, (uint32_t)n_prompt, 0, 64, 0, lg, msg, sizeof(msg)) ||
+			    run(&cpu, prompt, (uint32_t)n_prompt, 0, 64, 0, lc, msg, sizeof(msg)))
+				goto cpu_fail;
+			for (same = 0; same < ng && gtok[same] == ctok[same]; same++) {
+				for (uint32_t v = 0; v < md->n_vocab; v++)
+					dmax = fmax(dmax, fabs((double)lg[v] - lc[v]));
+				if (same + 1 < ng &&
+				    (run(&be, &gtok[same], 1, n_prompt + same, 64, 0, lg, msg, sizeof(msg)) ||
+				     run(&cpu, &ctok[same], 1, n_prompt + same, 64, 0, lc, msg, sizeof(msg))))
+					goto cpu_fail;
+			}
+			max_dl = fmax(max_dl, dmax);
+			n_same += same == ng;
+			if (same == ng)
+				say(rep, n, "golden prompt %d: gpu greedy == cpu backend greedy, all %d tokens; max |logit gpu - cpu| %.4f\n",
+				    which, ng, dmax);
+			else {
+				int cl = 0;
+
+				while (cl < ng && ctok[cl] == gold[cl])
+					cl++;
+				say(rep, n, "golden prompt %d: gpu greedy parts from cpu backend at token %d (gpu %d, cpu %d); cpu == llama.cpp up to %d; llama.cpp top-2 gap there %s%.4f; max |logit gpu - cpu| before %.4f\n",
+				    which, same, gtok[same], ctok[same], cl, cl >= same ? "" : "(off llama.cpp's path) ",
+				    (double)gap[same], dmax);
+			}
+			goto cpu_done;
+cpu_fail:
+			say(rep, n, "golden prompt %d: gpu vs cpu run failed: %s\n", which, msg);
+			have_cpu = 0;
+cpu_done:;
+		}
 		which++;
 	}
+	if (have_cpu)
+		say(rep, n, "golden: gpu greedy == cpu backend greedy on %d of %d prompts; max |logit gpu - cpu| %.4f (informational)\n",
+		    n_same, which, max_dl);
 	if (!which) {
 		say(rep, n, "golden: no prompts in %s\n", golden_path);
 		bad = 1;
@@ -656,8 +718,10 @@ int gc_check_golden(const char *model_path, const char *golden_path, char *rep, 
 out:
 	free(json);
 	gc_close(&be);
+	gc_close(&cpu);
 	if (model)
 		plume_model_free(model);
 	free(lg);
+	free(lc);
 	return bad;
 }
