@@ -39,5 +39,6 @@ int cmd_plugins(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  run       -c CONF -p TEXT [--chat] [--json] [-n N]   generate text\n"
+	"  chat      -c CONF                                  interactive conversation (chat template)\n"
 	"  tokenize  -c CONF TEXT|- [--json] [--add-special] [--parse-special]\n"
 	"  eval      -c CONF (--ids 1,2,3 | -p TEXT) [--top K] [--json]   teacher-forced logits\n"
 	"  bench     -c CONF [-p 512] [-n 128] [-r 5] [--json]   prefill / decode tokens per second\n"
@@ -217,7 +218,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{"run", cmd_run},         {"tokenize", cmd_tokenize}, {"info", cmd_info},
 		{"plugins", cmd_plugins}, {"config", cmd_config},     {"bench", cmd_bench},
-		{"eval", cmd_eval},
+		{"eval", cmd_eval},       {"chat", cmd_chat},
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||

@@ -221,3 +221,27 @@ Test(cli, run_and_info_on_a_tiny_model)
 	cr_assert(strstr(out, "backend") && strstr(out, "cpu") && strstr(out, "greedy") &&
 		  strstr(out, "bpe"), "%s", out);
 }
+
+Test(cli, chat_keeps_a_multi_turn_conversation)
+{
+	struct tu_tiny_opts o = {.weight_type = 8 /* Q8_0 */};
+	char path[512], cmd[2048], out[8192];
+	const char *bin = getenv("PLUME_BINARY_DIR");
+	int turns = 0;
+	FILE *p;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/chat.gguf", tmpdir);
+	cr_assert_eq(tu_write_tiny_llama(path, &o), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "printf 'hi\\nthe cat\\n' | %s/plume chat -m %s --set generate.max_tokens=4 2>&1",
+		 bin ? bin : ".", path);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	cr_assert_eq(pclose(p), 0, "%s", out);
+	for (char *s = out; (s = strstr(s, " tokens, ttft ")); s++)
+		turns++;
+	cr_assert_eq(turns, 2, "two turns answered: %s", out);
+}
