@@ -353,21 +353,43 @@ float cpu_vec_dot(uint32_t wtype, int64_t n, const void *w_row, const void *act_
 	return f ? f(n, w_row, act_row) : 0.0f;
 }
 
+/* The four-row variant of the ISA dot_for() picks (same bits), or NULL. */
+static cpu_dot4_fn dot4_for(uint32_t wtype)
+{
+	if (isa_in_use >= CPU_ISA_AVX512 && cpu_dot_avx512(wtype))
+		return cpu_dot4_avx512(wtype);
+	if (isa_in_use >= CPU_ISA_AVX2 && !(isa_in_use >= CPU_ISA_AVX512 && cpu_dot_avx512(wtype)))
+		return cpu_dot4_avx2(wtype);
+	return NULL;
+}
+
 void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int64_t o0,
 	      int64_t o1, const void *act, size_t act_row_bytes, int64_t n_tok, float *y,
 	      int64_t ldy)
 {
 	cpu_dot_fn f = dot_for(wtype);
+	cpu_dot4_fn f4 = n_tok >= 4 ? dot4_for(wtype) : NULL;
 	const uint8_t *W = w, *A = act;
 
 	if (!f)
 		return;
 	/* Blocks of 16 output rows x all tokens: the rows stay in cache while
-	 * every token's activation streams past them. */
+	 * every token's activation streams past them; with a four-row kernel
+	 * each weight block is unpacked once per four tokens. */
 	for (int64_t ob = o0; ob < o1; ob += 16) {
-		int64_t oe = ob + 16 < o1 ? ob + 16 : o1;
+		int64_t oe = ob + 16 < o1 ? ob + 16 : o1, t = 0;
 
-		for (int64_t t = 0; t < n_tok; t++)
+		if (f4)
+			for (; t + 4 <= n_tok; t += 4)
+				for (int64_t o = ob; o < oe; o++) {
+					float r[4];
+
+					f4(k, W + (size_t)o * w_row_bytes, A + (size_t)t * act_row_bytes,
+					   act_row_bytes, r);
+					for (int i = 0; i < 4; i++)
+						y[(t + i) * ldy + o] = r[i];
+				}
+		for (; t < n_tok; t++)
 			for (int64_t o = ob; o < oe; o++)
 				y[t * ldy + o] = f(k, W + (size_t)o * w_row_bytes,
 						   A + (size_t)t * act_row_bytes);

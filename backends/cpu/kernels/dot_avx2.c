@@ -158,8 +158,22 @@ cpu_dot_fn cpu_dot_avx2(uint32_t t)
 	default: return NULL;
 	}
 }
+cpu_dot4_fn cpu_dot4_avx2(uint32_t t)
+{
+	switch (t) {
+	case PLUME_DTYPE_Q4_1: return dot4_q4_1;
+	case PLUME_DTYPE_Q8_0: return dot4_q8_0;
+	default: return NULL;
+	}
+}
 #else
 cpu_dot_fn cpu_dot_avx2(uint32_t t)
+{
+	(void)t;
+	return NULL;
+}
+
+cpu_dot4_fn cpu_dot4_avx2(uint32_t t)
 {
 	(void)t;
 	return NULL;

@@ -76,8 +76,22 @@ cpu_dot_fn cpu_dot_avx512(uint32_t t)
 	default: return NULL;
 	}
 }
+cpu_dot4_fn cpu_dot4_avx512(uint32_t t)
+{
+	switch (t) {
+	case PLUME_DTYPE_Q4_1: return vnni_dot4_q4_1;
+	case PLUME_DTYPE_Q8_0: return vnni_dot4_q8_0;
+	default: return NULL;
+	}
+}
 #else
 cpu_dot_fn cpu_dot_avx512(uint32_t t)
+{
+	(void)t;
+	return NULL;
+}
+
+cpu_dot4_fn cpu_dot4_avx512(uint32_t t)
 {
 	(void)t;
 	return NULL;

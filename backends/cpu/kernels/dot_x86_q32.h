@@ -127,3 +127,56 @@ TGT static float Q32_FN(dot_q8_0)(int64_t n, const void *w, const void *a)
 	}
 	return Q32_FN(hsum8)(acc);
 }
+
+/* Four activation rows (a, a + a_stride, ...) against one weight row: the
+ * weight block is unpacked once for the four tokens; each token's sums are
+ * exactly those of the one-row functions above (same lanes, same order). */
+TGT static void Q32_FN(dot4_q4_1)(int64_t n, const void *w, const void *a, size_t a_stride,
+				  float *out)
+{
+	const uint8_t *x = w, *y = a;
+	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+			 _mm256_setzero_ps()};
+	float summs[4] = {0, 0, 0, 0};
+
+	for (int64_t b = 0; b < n / 32; b++, x += 20, y += 36) {
+		__m256i qx = Q32_FN(nibbles)(x + 4);
+		float dx = Q32_FN(hf)(x), mx = Q32_FN(hf)(x + 2);
+
+		for (int t = 0; t < 4; t++) {
+			const uint8_t *yt = y + (size_t)t * a_stride;
+			__m256i qy = _mm256_loadu_si256((const __m256i *)(yt + 4));
+			__m256 d = _mm256_set1_ps(dx * Q32_FN(hf)(yt));
+
+			summs[t] += mx * Q32_FN(hf)(yt + 2);
+			acc[t] = _mm256_fmadd_ps(d, Q32_FN(mul_sum_us8)(qx, qy), acc[t]);
+		}
+	}
+	for (int t = 0; t < 4; t++)
+		out[t] = Q32_FN(hsum8)(acc[t]) + summs[t];
+}
+
+TGT static void Q32_FN(dot4_q8_0)(int64_t n, const void *w, const void *a, size_t a_stride,
+				  float *out)
+{
+	const uint8_t *x = w, *y = a;
+	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+			 _mm256_setzero_ps()};
+
+	for (int64_t b = 0; b < n / 32; b++, x += 34, y += 34) {
+		__m256i qx = _mm256_loadu_si256((const __m256i *)(x + 2));
+		__m256i ax = _mm256_sign_epi8(qx, qx);
+		float dx = Q32_FN(hf)(x);
+
+		for (int t = 0; t < 4; t++) {
+			const uint8_t *yt = y + (size_t)t * a_stride;
+			__m256i qy = _mm256_loadu_si256((const __m256i *)(yt + 2));
+			__m256 d = _mm256_set1_ps(dx * Q32_FN(hf)(yt));
+
+			acc[t] = _mm256_fmadd_ps(d, Q32_FN(mul_sum_us8)(ax, _mm256_sign_epi8(qy, qx)),
+						 acc[t]);
+		}
+	}
+	for (int t = 0; t < 4; t++)
+		out[t] = Q32_FN(hsum8)(acc[t]);
+}

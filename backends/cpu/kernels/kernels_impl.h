@@ -25,4 +25,10 @@ cpu_dot_fn cpu_dot_scalar(uint32_t wtype);
 cpu_dot_fn cpu_dot_avx2(uint32_t wtype);   /* NULL where not implemented */
 cpu_dot_fn cpu_dot_avx512(uint32_t wtype); /* NULL: use the AVX2 one */
 
+/* One weight row against four activation rows a_stride bytes apart; out[4].
+ * Bit-identical to four calls of the one-row function of the same ISA. */
+typedef void (*cpu_dot4_fn)(int64_t n, const void *w, const void *a, size_t a_stride, float *out);
+cpu_dot4_fn cpu_dot4_avx2(uint32_t wtype);   /* NULL where not implemented */
+cpu_dot4_fn cpu_dot4_avx512(uint32_t wtype);
+
 #endif
