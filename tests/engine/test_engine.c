@@ -274,3 +274,46 @@ Test(engine, allocation_failure_is_an_error_not_a_crash)
 	}
 	cr_assert_gt(failures, 0, "no injected failure reached a plugin");
 }
+
+/* Greedy's penalties: a no-repeat bigram rule holds over the whole sequence;
+ * a repetition penalty changes the repetitive default output; off by default. */
+Test(engine, greedy_penalties_change_logits_as_defined)
+{
+	struct plume_engine *plain, *ngram, *rep;
+	struct plume_gen_result r0, r1, r2;
+	int32_t *ids, *all;
+	size_t n, n_all;
+
+	if (!have_model())
+		cr_skip_test("default model absent");
+	plain = engine("greedy", NULL);
+	ngram = engine("greedy", "strategy.greedy.no_repeat_ngram=2");
+	rep = engine("greedy", "strategy.greedy.repeat_penalty=1.3");
+	tokenize(plain, "The capital of France is", &ids, &n);
+	generate(plain, ids, n, 48, &r0);
+	generate(ngram, ids, n, 48, &r1);
+	generate(rep, ids, n, 48, &r2);
+	/* the plain output repeats itself ("The United States has ..." twice) */
+	all = malloc((n + r1.hyps[0].n_ids) * sizeof(int32_t));
+	memcpy(all, ids, n * sizeof(int32_t));
+	memcpy(all + n, r1.hyps[0].ids, r1.hyps[0].n_ids * sizeof(int32_t));
+	n_all = n + r1.hyps[0].n_ids;
+	for (size_t i = 0; i + 1 < n_all; i++)
+		for (size_t j = i + 1; j + 1 < n_all; j++)
+			cr_assert(!(all[i] == all[j] && all[i + 1] == all[j + 1]),
+				  "bigram (%d, %d) at %zu and %zu with no_repeat_ngram=2", all[i], all[i + 1],
+				  i, j);
+	cr_assert(r0.hyps[0].n_ids != r2.hyps[0].n_ids ||
+		  memcmp(r0.hyps[0].ids, r2.hyps[0].ids, r0.hyps[0].n_ids * sizeof(int32_t)),
+		  "repeat_penalty 1.3 left the repetitive output unchanged");
+	/* the first token is the clear winner either way */
+	cr_assert_eq(r2.hyps[0].ids[0], r0.hyps[0].ids[0]);
+	plume_gen_result_free(&r0);
+	plume_gen_result_free(&r1);
+	plume_gen_result_free(&r2);
+	free(all);
+	free(ids);
+	destroy(plain);
+	destroy(ngram);
+	destroy(rep);
+}
