@@ -5,6 +5,7 @@
 #include "ggml_order.h"
 
 #include <math.h>
+#include <stdint.h>
 
 FMA_CLONES float go_expf(float x)
 {
@@ -19,6 +20,16 @@ FMA_CLONES float go_expf(float x)
 
 	if (!(fabsf(n) <= 192.0f)) /* > 192 or NaN: saturate */
 		return n <= 0.0f ? 0.0f : INFINITY;
+	/* j * 2^n: a product by a power of two is exact while the result is a
+	 * normal number (j < 2); ldexpf rounds the subnormal and huge cases */
+	if (n >= -125.0f && n <= 127.0f) {
+		union {
+			uint32_t u;
+			float f;
+		} p = {.u = (uint32_t)((int)n + 127) << 23};
+
+		return j * p.f;
+	}
 	return ldexpf(j, (int)n);
 }
 
@@ -38,7 +49,78 @@ float go_hsum16(const float *v)
 	return (b[0] + b[2]) + (b[1] + b[3]);
 }
 
-FMA_CLONES float go_dot_vecdot(const float *x, const float *y, int64_t n)
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_512 1
+#define T512 __attribute__((target("avx512f,fma")))
+
+/* The same sums on 512-bit vectors: lane l of an accumulator is acc[l]
+ * above, and _mm512_reduce_add_ps adds the lanes in go_hsum16's tree. */
+T512 static float vecdot_512(const float *x, const float *y, int64_t n)
+{
+	__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+	int64_t np = n & ~(int64_t)63;
+	double sum;
+
+	for (int64_t i = 0; i < np; i += 64) {
+		a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), a0);
+		a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(y + i + 16), a1);
+		a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32), _mm512_loadu_ps(y + i + 32), a2);
+		a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48), _mm512_loadu_ps(y + i + 48), a3);
+	}
+	a0 = _mm512_add_ps(a0, a2);
+	a1 = _mm512_add_ps(a1, a3);
+	sum = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+	for (int64_t i = np; i < n; i++)
+		sum += (double)(x[i] * y[i]);
+	return (float)sum;
+}
+
+T512 static float tinyblas_512(const float *x, const float *y, int64_t n)
+{
+	__m512 acc = _mm512_setzero_ps();
+
+	for (int64_t i = 0; i + 16 <= n; i += 16)
+		acc = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), acc);
+	return _mm512_reduce_add_ps(acc);
+}
+
+static int have_512(void)
+{
+	static int v = -1;
+
+	if (v < 0) {
+		__builtin_cpu_init();
+		v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+	}
+	return v;
+}
+#else
+#define HAVE_512 0
+#endif
+
+FMA_CLONES static float vecdot_scalar(const float *x, const float *y, int64_t n);
+FMA_CLONES static float tinyblas_scalar(const float *x, const float *y, int64_t n);
+
+float go_dot_vecdot(const float *x, const float *y, int64_t n)
+{
+#if HAVE_512
+	if (have_512())
+		return vecdot_512(x, y, n);
+#endif
+	return vecdot_scalar(x, y, n);
+}
+
+float go_dot_tinyblas(const float *x, const float *y, int64_t n)
+{
+#if HAVE_512
+	if (have_512())
+		return tinyblas_512(x, y, n);
+#endif
+	return tinyblas_scalar(x, y, n);
+}
+
+FMA_CLONES static float vecdot_scalar(const float *x, const float *y, int64_t n)
 {
 	float acc[4][16] = {{0}};
 	int64_t np = n & ~(int64_t)63;
@@ -60,7 +142,7 @@ FMA_CLONES float go_dot_vecdot(const float *x, const float *y, int64_t n)
 	return (float)sum;
 }
 
-FMA_CLONES float go_dot_tinyblas(const float *x, const float *y, int64_t n)
+FMA_CLONES static float tinyblas_scalar(const float *x, const float *y, int64_t n)
 {
 	float acc[16] = {0};
 
