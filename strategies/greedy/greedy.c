@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "plume/strategy.h"
+#include "logprob.h"
 
 struct greedy {
 	const struct plume_host *host;
@@ -67,19 +68,6 @@ static uint32_t greedy_max_live(void *ctx)
 	return 1;
 }
 
-/* log p(tok) = logit[tok] - logsumexp(logits) */
-static double token_logprob(const float *logits, size_t n, int32_t tok)
-{
-	double max = logits[tok], sum = 0.0;
-
-	for (size_t i = 0; i < n; i++)
-		if (logits[i] > max)
-			max = logits[i];
-	for (size_t i = 0; i < n; i++)
-		sum += exp((double)logits[i] - max);
-	return (double)logits[tok] - max - log(sum);
-}
-
 static int greedy_step(void *ctx, const struct plume_search_api *api, struct plume_search *s,
 		       struct plume_error *err)
 {
@@ -130,7 +118,7 @@ static int greedy_step(void *ctx, const struct plume_search_api *api, struct plu
 			tok = g->host->logits->argmax(logits, req->n_vocab);
 		}
 		api->set_score(s, ids[i], api->score(s, ids[i]) +
-						  token_logprob(logits, req->n_vocab, tok));
+						  strategy_token_logprob(logits, req->n_vocab, tok));
 		rc = api->append(s, ids[i], tok);
 		if (rc)
 			return g->host->error(err, rc, "greedy: append failed");

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "plume/strategy.h"
+#include "logprob.h"
 
 #define SMP_MAX_N 64
 
@@ -318,19 +319,6 @@ static int is_live(const struct plume_search_api *api, struct plume_search *srch
 	return 0;
 }
 
-/* log p(tok) = logits[tok] - logsumexp(logits) */
-static double token_logprob(const float *logits, size_t n, int32_t tok)
-{
-	double max = logits[tok], sum = 0.0;
-
-	for (size_t i = 0; i < n; i++)
-		if (logits[i] > max)
-			max = logits[i];
-	for (size_t i = 0; i < n; i++)
-		sum += exp((double)logits[i] - max);
-	return (double)logits[tok] - max - log(sum);
-}
-
 static void run_filter(const struct sampling *s, enum smp_filter f, struct plume_candidates *c)
 {
 	const struct plume_logits_api *L = s->host->logits;
@@ -404,7 +392,7 @@ static int sample_one(struct sampling *s, const struct plume_search_api *api,
 		return h->error(err, PLUME_ERR_INTERNAL,
 				"sampling: no candidate left to draw from (sequence %d)", slot->seq);
 	api->set_score(srch, slot->seq,
-		       api->score(srch, slot->seq) + token_logprob(model, nv, tok));
+		       api->score(srch, slot->seq) + strategy_token_logprob(model, nv, tok));
 	rc = api->append(srch, slot->seq, tok);
 	if (rc)
 		return h->error(err, rc, "sampling: append failed (sequence %d)", slot->seq);

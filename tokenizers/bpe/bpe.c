@@ -14,15 +14,6 @@
 
 /* ---- hash map from byte strings to int ------------------------------ */
 
-static uint32_t fnv(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
-
 static const struct plume_host *g_host;
 
 void *hre(void *p, size_t n)
@@ -36,27 +27,14 @@ void *hre(void *p, size_t n)
 
 int32_t tok_find(const struct bpe *b, const char *s, size_t n)
 {
-	uint32_t i = fnv(s, n) & b->tok_mask;
-
-	for (;; i = (i + 1) & b->tok_mask) {
-		uint32_t v = b->tok_slots[i];
-		const struct plume_str *t;
-
-		if (!v)
-			return -1;
-		t = &b->v->tokens[v - 1];
-		if (t->len == n && !memcmp(t->ptr, s, n))
-			return (int32_t)(v - 1);
-	}
+	return tok_vocab_find(&b->ix, s, n);
 }
 
 /* Merge "left right": look up by the two parts without building the key. */
 int32_t merge_rank(const struct bpe *b, const char *l, size_t ln, const char *r, size_t rn)
 {
-	uint32_t h = 2166136261u, i;
+	uint32_t h = tok_hash(l, ln), i;
 
-	for (size_t k = 0; k < ln; k++)
-		h = (h ^ (unsigned char)l[k]) * 16777619u;
 	h = (h ^ (unsigned char)' ') * 16777619u;
 	for (size_t k = 0; k < rn; k++)
 		h = (h ^ (unsigned char)r[k]) * 16777619u;
@@ -73,14 +51,6 @@ int32_t merge_rank(const struct bpe *b, const char *l, size_t ln, const char *r,
 	}
 }
 
-static uint32_t table_size(uint32_t n)
-{
-	uint32_t s = 1024;
-
-	while (s < n * 2)
-		s *= 2;
-	return s;
-}
 
 static void byte_map(struct bpe *b)
 {
@@ -98,35 +68,6 @@ static void byte_map(struct bpe *b)
 		b->cp_byte[cp] = (int16_t)c;
 	}
 }
-
-static int special_cmp_len(const struct bpe *b, int32_t x, int32_t y)
-{
-	uint64_t lx = b->v->tokens[x].len, ly = b->v->tokens[y].len;
-
-	return lx > ly ? -1 : lx < ly ? 1 : (x > y) - (x < y);
-}
-
-static void eog_add(struct bpe *b, int32_t id)
-{
-	if (id < 0 || b->n_eog >= 16)
-		return;
-	for (uint32_t i = 0; i < b->n_eog; i++)
-		if (b->eog[i] == id)
-			return;
-	b->eog[b->n_eog++] = id;
-}
-
-/* Texts llama.cpp treats as end of generation (llama-vocab.cpp), and the
- * fill-in-the-middle pad/repo/separator tokens it adds to that set. */
-static const char *const eog_texts[] = {
-	"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
-	"<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
-	"<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
-	"<｜end▁of▁sentence｜>", "[e~[",
-	/* fim pad */ "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]",
-	/* fim rep */ "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>",
-	/* fim sep */ "<|file_sep|>",
-};
 
 static void bpe_destroy(void *ctx);
 
@@ -163,27 +104,11 @@ static int bpe_create(const struct plume_host *host, const struct plume_config *
 		return rc;
 	}
 	byte_map(b);
-	b->tok_mask = table_size(v->n_tokens) - 1;
-	b->merge_mask = table_size(v->n_merges) - 1;
-	b->tok_slots = host->calloc(b->tok_mask + 1, sizeof(uint32_t));
+	b->merge_mask = tok_table_size(v->n_merges) - 1;
 	b->merge_slots = host->calloc(b->merge_mask + 1, sizeof(uint32_t));
-	b->specials = host->calloc(v->n_tokens, sizeof(int32_t));
-	if (!b->tok_slots || !b->merge_slots || !b->specials) {
+	if (tok_vocab_index_init(&b->ix, host, v) || !b->merge_slots) {
 		bpe_destroy(b);
 		return host->error(err, PLUME_ERR_NOMEM, "bpe: out of memory");
-	}
-	for (uint32_t id = 0; id < v->n_tokens; id++) {
-		uint32_t i = fnv(v->tokens[id].ptr, v->tokens[id].len) & b->tok_mask;
-
-		if (tok_find(b, v->tokens[id].ptr, v->tokens[id].len) >= 0)
-			continue; /* duplicate text: the first id wins */
-		while (b->tok_slots[i])
-			i = (i + 1) & b->tok_mask;
-		b->tok_slots[i] = id + 1;
-		if (v->token_types && (v->token_types[id] == PLUME_TOKEN_CONTROL ||
-				       v->token_types[id] == PLUME_TOKEN_USER_DEFINED ||
-				       v->token_types[id] == PLUME_TOKEN_UNKNOWN) && v->tokens[id].len)
-			b->specials[b->n_specials++] = (int32_t)id;
 	}
 	for (uint32_t r = 0; r < v->n_merges; r++) {
 		const struct plume_str *m = &v->merges[r];
@@ -195,31 +120,10 @@ static int bpe_create(const struct plume_host *host, const struct plume_config *
 		if (merge_rank(b, m->ptr, (size_t)(sp - m->ptr), sp + 1,
 			       m->len - (size_t)(sp - m->ptr) - 1) >= 0)
 			continue;
-		for (i = fnv(m->ptr, m->len) & b->merge_mask; b->merge_slots[i];
+		for (i = tok_hash(m->ptr, m->len) & b->merge_mask; b->merge_slots[i];
 		     i = (i + 1) & b->merge_mask)
 			;
 		b->merge_slots[i] = r + 1;
-	}
-	/* specials by text length, descending (insertion sort is fine: few) */
-	for (uint32_t i = 1; i < b->n_specials; i++) {
-		int32_t x = b->specials[i];
-		uint32_t j = i;
-
-		while (j > 0 && special_cmp_len(b, b->specials[j - 1], x) > 0) {
-			b->specials[j] = b->specials[j - 1];
-			j--;
-		}
-		b->specials[j] = x;
-	}
-	/* end of generation: eos, eot, eom and the texts llama.cpp detects */
-	eog_add(b, v->eos_id);
-	eog_add(b, v->eot_id);
-	eog_add(b, v->eom_id);
-	for (size_t k = 0; k < sizeof(eog_texts) / sizeof(eog_texts[0]); k++) {
-		int32_t id = tok_find(b, eog_texts[k], strlen(eog_texts[k]));
-
-		if (id >= 0)
-			eog_add(b, id);
 	}
 	b->add_bos = v->add_bos >= 0 ? v->add_bos : b->pre->ignore_merges; /* the llama3 names */
 	b->add_eos = v->add_eos >= 0 ? v->add_eos : 0;
@@ -232,8 +136,8 @@ static int bpe_create(const struct plume_host *host, const struct plume_config *
 	b->info.eos_id = v->eos_id;
 	b->info.add_bos = b->add_bos;
 	b->info.add_eos = b->add_eos;
-	b->info.eog_ids = b->eog;
-	b->info.n_eog = b->n_eog;
+	b->info.eog_ids = b->ix.eog;
+	b->info.n_eog = b->ix.n_eog;
 	b->info.pre = b->pre_name;
 	*out = b;
 	return PLUME_OK;
@@ -245,9 +149,8 @@ static void bpe_destroy(void *ctx)
 
 	if (!b)
 		return;
-	b->host->free(b->tok_slots);
+	tok_vocab_index_fini(&b->ix, b->host);
 	b->host->free(b->merge_slots);
-	b->host->free(b->specials);
 	b->host->free(b);
 }
 

@@ -9,25 +9,20 @@
 
 #include "plume/tokenizer.h"
 #include "pretok.h"
+#include "vocab_index.h"
 
 struct bpe {
 	const struct plume_host *host;
 	const struct plume_vocab *v;
 	const struct pretok *pre;
 	struct plume_tokenizer_info info;
-	/* token text -> id */
-	uint32_t *tok_slots, tok_mask;
+	struct tok_vocab_index ix; /* text -> id, specials, end-of-generation set */
 	/* merge "left right" -> rank */
 	uint32_t *merge_slots, merge_mask;
 	/* byte <-> code point of the GPT-2 byte map; utf-8 of each byte's char */
 	char byte_utf8[256][3];
 	uint8_t byte_len[256];
 	int16_t cp_byte[0x200]; /* code point (< 0x200) -> byte, -1 none */
-	/* specials: ids sorted by text length, descending */
-	int32_t *specials;
-	uint32_t n_specials;
-	int32_t eog[16];
-	uint32_t n_eog;
 	int add_bos, add_eos;
 	char pre_name[64];
 };
@@ -41,7 +36,7 @@ int32_t merge_rank(const struct bpe *b, const char *l, size_t ln, const char *r,
 
 static inline int32_t token_type(const struct bpe *b, int32_t id)
 {
-	return b->v->token_types ? b->v->token_types[id] : PLUME_TOKEN_NORMAL;
+	return tok_type(b->v, id);
 }
 
 /* Split out of the input before BPE: user-defined always, control and

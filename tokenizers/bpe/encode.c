@@ -280,8 +280,8 @@ static int encode_text(struct bpe *b, const char *text, size_t n, int parse_spec
 	if (!cur)
 		goto out;
 	cur[0] = (struct frag){0, n, -1};
-	for (uint32_t k = 0; k < b->n_specials; k++) {
-		int32_t id = b->specials[k];
+	for (uint32_t k = 0; k < b->ix.n_specials; k++) {
+		int32_t id = b->ix.specials[k];
 		size_t n_next = 0, need = n_cur;
 		const struct plume_str *tok = &b->v->tokens[id];
 

@@ -11,47 +11,26 @@
 
 #include "plume/tokenizer.h"
 #include "unicode.h"
+#include "vocab_index.h"
 
 struct spm {
 	const struct plume_host *host;
 	const struct plume_vocab *v;
 	struct plume_tokenizer_info info;
-	uint32_t *tok_slots, tok_mask; /* token text -> id + 1 */
+	struct tok_vocab_index ix;     /* text -> id, specials, end-of-generation set */
 	int32_t byte_id[256];          /* <0xXX> token, else the 1-byte token, else -1 */
-	int32_t *specials;             /* by text length, descending */
 	uint8_t *rstrip;               /* [n_tokens]: eat the whitespace after it (phi-3) */
-	uint32_t n_specials;
-	int32_t eog[16];
-	uint32_t n_eog;
 	int add_bos, add_eos, add_space_prefix;
 };
 
-static uint32_t fnv(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
-
 static int32_t tok_find(const struct spm *p, const char *s, size_t n)
 {
-	for (uint32_t i = fnv(s, n) & p->tok_mask;; i = (i + 1) & p->tok_mask) {
-		uint32_t v = p->tok_slots[i];
-		const struct plume_str *t;
-
-		if (!v)
-			return -1;
-		t = &p->v->tokens[v - 1];
-		if (t->len == n && !memcmp(t->ptr, s, n))
-			return (int32_t)(v - 1);
-	}
+	return tok_vocab_find(&p->ix, s, n);
 }
 
 static int32_t token_type(const struct spm *p, int32_t id)
 {
-	return p->v->token_types ? p->v->token_types[id] : PLUME_TOKEN_NORMAL;
+	return tok_type(p->v, id);
 }
 
 static float token_score(const struct spm *p, int32_t id)
@@ -299,8 +278,8 @@ static int encode_text(struct spm *p, const char *text, size_t n, int parse_spec
 	if (!cur)
 		return -1;
 	cur[0] = (struct frag){0, n, -1};
-	for (uint32_t k = 0; k < p->n_specials; k++) {
-		int32_t id = p->specials[k];
+	for (uint32_t k = 0; k < p->ix.n_specials; k++) {
+		int32_t id = p->ix.specials[k];
 		size_t n_next = 0, need = n_cur;
 		const struct plume_str *tok = &p->v->tokens[id];
 
@@ -459,44 +438,6 @@ static int spm_decode(void *ctx, const int32_t *ids, size_t n_ids, uint32_t flag
 
 /* ---- create / info ----------------------------------------------------- */
 
-static uint32_t table_size(uint32_t n)
-{
-	uint32_t s = 1024;
-
-	while (s < n * 2)
-		s *= 2;
-	return s;
-}
-
-static void eog_add(struct spm *p, int32_t id)
-{
-	if (id < 0 || (uint32_t)id >= p->v->n_tokens || p->n_eog >= 16)
-		return;
-	for (uint32_t i = 0; i < p->n_eog; i++)
-		if (p->eog[i] == id)
-			return;
-	p->eog[p->n_eog++] = id;
-}
-
-/* Texts llama.cpp treats as end of generation (llama-vocab.cpp), and the
- * fill-in-the-middle pad/repo/separator tokens it adds to that set. */
-static const char *const eog_texts[] = {
-	"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
-	"<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
-	"<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
-	"<｜end▁of▁sentence｜>", "[e~[",
-	/* fim pad */ "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]",
-	/* fim rep */ "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>",
-	/* fim sep */ "<|file_sep|>",
-};
-
-static int special_cmp_len(const struct spm *p, int32_t x, int32_t y)
-{
-	uint64_t lx = p->v->tokens[x].len, ly = p->v->tokens[y].len;
-
-	return lx > ly ? -1 : lx < ly ? 1 : (x > y) - (x < y);
-}
-
 /* llama.cpp gives phi-3 models (general.name containing "phi-3" or "phi3")
  * RSTRIP on every special token and </s>, except <unk>, <s>, <|endoftext|>:
  * whitespace after such a token in the input is dropped. */
@@ -517,8 +458,8 @@ static void set_rstrip(struct spm *p)
 	low[n] = '\0';
 	if (!strstr(low, "phi-3") && !strstr(low, "phi3"))
 		return;
-	for (uint32_t i = 0; i < p->n_specials; i++)
-		p->rstrip[p->specials[i]] = 1;
+	for (uint32_t i = 0; i < p->ix.n_specials; i++)
+		p->rstrip[p->ix.specials[i]] = 1;
 	if ((id = tok_find(p, "</s>", 4)) >= 0)
 		p->rstrip[id] = 1;
 	for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
@@ -532,8 +473,7 @@ static void spm_destroy(void *ctx)
 
 	if (!p)
 		return;
-	p->host->free(p->tok_slots);
-	p->host->free(p->specials);
+	tok_vocab_index_fini(&p->ix, p->host);
 	p->host->free(p->rstrip);
 	p->host->free(p);
 }
@@ -555,26 +495,10 @@ static int spm_create(const struct plume_host *host, const struct plume_config *
 		return host->error(err, PLUME_ERR_NOMEM, "spm: out of memory");
 	p->host = host;
 	p->v = v;
-	p->tok_mask = table_size(v->n_tokens) - 1;
-	p->tok_slots = host->calloc(p->tok_mask + 1, sizeof(uint32_t));
-	p->specials = host->calloc(v->n_tokens ? v->n_tokens : 1, sizeof(int32_t));
 	p->rstrip = host->calloc(v->n_tokens ? v->n_tokens : 1, 1);
-	if (!p->tok_slots || !p->specials || !p->rstrip) {
+	if (tok_vocab_index_init(&p->ix, host, v) || !p->rstrip) {
 		spm_destroy(p);
 		return host->error(err, PLUME_ERR_NOMEM, "spm: out of memory");
-	}
-	for (uint32_t id = 0; id < v->n_tokens; id++) {
-		uint32_t i = fnv(v->tokens[id].ptr, v->tokens[id].len) & p->tok_mask;
-		int32_t t = token_type(p, (int32_t)id);
-
-		if (tok_find(p, v->tokens[id].ptr, v->tokens[id].len) >= 0)
-			continue; /* duplicate text: the first id wins */
-		while (p->tok_slots[i])
-			i = (i + 1) & p->tok_mask;
-		p->tok_slots[i] = id + 1;
-		if ((t == PLUME_TOKEN_CONTROL || t == PLUME_TOKEN_USER_DEFINED ||
-		     t == PLUME_TOKEN_UNKNOWN) && v->tokens[id].len)
-			p->specials[p->n_specials++] = (int32_t)id;
 	}
 	for (int c = 0; c < 256; c++) {
 		char hex[8], one = (char)c;
@@ -584,26 +508,7 @@ static int spm_create(const struct plume_host *host, const struct plume_config *
 		if (p->byte_id[c] < 0)
 			p->byte_id[c] = tok_find(p, &one, 1);
 	}
-	for (uint32_t i = 1; i < p->n_specials; i++) {
-		int32_t x = p->specials[i];
-		uint32_t j = i;
-
-		while (j > 0 && special_cmp_len(p, p->specials[j - 1], x) > 0) {
-			p->specials[j] = p->specials[j - 1];
-			j--;
-		}
-		p->specials[j] = x;
-	}
 	set_rstrip(p);
-	eog_add(p, v->eos_id);
-	eog_add(p, v->eot_id);
-	eog_add(p, v->eom_id);
-	for (size_t k = 0; k < sizeof(eog_texts) / sizeof(eog_texts[0]); k++) {
-		int32_t id = tok_find(p, eog_texts[k], strlen(eog_texts[k]));
-
-		if (id >= 0)
-			eog_add(p, id);
-	}
 	p->add_bos = v->add_bos >= 0 ? v->add_bos : 1;
 	p->add_eos = v->add_eos >= 0 ? v->add_eos : 0;
 	p->add_space_prefix = v->add_space_prefix >= 0 ? v->add_space_prefix : 1;
@@ -618,8 +523,8 @@ static int spm_create(const struct plume_host *host, const struct plume_config *
 	p->info.eos_id = v->eos_id;
 	p->info.add_bos = p->add_bos;
 	p->info.add_eos = p->add_eos;
-	p->info.eog_ids = p->eog;
-	p->info.n_eog = p->n_eog;
+	p->info.eog_ids = p->ix.eog;
+	p->info.n_eog = p->ix.n_eog;
 	p->info.pre = v->pre && *v->pre ? v->pre : "default";
 	*out = p;
 	return PLUME_OK;

@@ -1,0 +1,42 @@
+/* What every tokenizer plugin builds from a plume_vocab: a hash map from
+ * token text to id (the first id wins for a repeated text), the special
+ * tokens (CONTROL, USER_DEFINED, UNKNOWN) sorted by text length descending
+ * for splitting them out of the input, and the end-of-generation set as
+ * llama.cpp determines it (eos, eot, eom and the token texts it detects). */
+#ifndef PLUME_TOK_VOCAB_INDEX_H
+#define PLUME_TOK_VOCAB_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plume/tokenizer.h"
+
+#define TOK_MAX_EOG 16
+
+struct tok_vocab_index {
+	const struct plume_vocab *v;
+	uint32_t *slots, mask;   /* open addressing: id + 1, 0 = empty */
+	int32_t *specials;       /* longest text first */
+	uint32_t n_specials;
+	int32_t eog[TOK_MAX_EOG];
+	uint32_t n_eog;
+};
+
+/* 0, or PLUME_ERR_NOMEM (the index is then empty and safe to finish). */
+int tok_vocab_index_init(struct tok_vocab_index *x, const struct plume_host *host,
+			 const struct plume_vocab *v);
+void tok_vocab_index_fini(struct tok_vocab_index *x, const struct plume_host *host);
+
+/* Id of the token whose text is s[0..n), or -1. */
+int32_t tok_vocab_find(const struct tok_vocab_index *x, const char *s, size_t n);
+
+/* FNV-1a of a byte string; the smallest power of two >= 2 n (at least 1024). */
+uint32_t tok_hash(const char *s, size_t n);
+uint32_t tok_table_size(uint32_t n);
+
+static inline int32_t tok_type(const struct plume_vocab *v, int32_t id)
+{
+	return v->token_types ? v->token_types[id] : PLUME_TOKEN_NORMAL;
+}
+
+#endif
