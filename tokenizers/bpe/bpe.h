@@ -39,14 +39,6 @@ static inline int32_t token_type(const struct bpe *b, int32_t id)
 	return tok_type(b->v, id);
 }
 
-/* Split out of the input before BPE: user-defined always, control and
- * unknown only when parsing special tokens. */
-static inline int is_special_type(int32_t t, int parse_special)
-{
-	return t == PLUME_TOKEN_USER_DEFINED ||
-	       (parse_special && (t == PLUME_TOKEN_CONTROL || t == PLUME_TOKEN_UNKNOWN));
-}
-
 int bpe_encode(void *ctx, const char *text, size_t len, uint32_t flags, int32_t *ids, size_t cap,
 	       size_t *n_ids, struct plume_error *err);
 int bpe_piece(void *ctx, int32_t id, uint32_t flags, char *buf, size_t cap, size_t *len,

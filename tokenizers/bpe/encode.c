@@ -239,93 +239,23 @@ static int encode_raw(struct bpe *b, const char *raw, size_t raw_n, struct out_i
 	return rc;
 }
 
-/* A piece of the input: raw text, or a special token found in it. */
-struct frag {
-	size_t off, len;
-	int32_t id; /* -1: raw text */
-};
-
-/* Split one raw fragment by every occurrence of token `id` (left to right,
- * non-overlapping) into out[*n..]; out has room for all pieces. */
-static void split_frag(const struct bpe *b, const char *text, struct frag f, int32_t id,
-		       struct frag *out, size_t *n)
-{
-	const struct plume_str *t = &b->v->tokens[id];
-	size_t pos = f.off, end = f.off + f.len;
-	const char *p;
-
-	while (pos < end && (p = memmem(text + pos, end - pos, t->ptr, t->len))) {
-		size_t at = (size_t)(p - text);
-
-		if (at > pos)
-			out[(*n)++] = (struct frag){pos, at - pos, -1};
-		out[(*n)++] = (struct frag){at, t->len, id};
-		pos = at + t->len;
-	}
-	if (pos < end)
-		out[(*n)++] = (struct frag){pos, end - pos, -1};
-}
-
-/* llama.cpp's partition: for each special token, longest text first, every
- * raw fragment left so far is split at its occurrences; then the raw
- * fragments are BPE-encoded. */
+/* Special tokens split out first (tok_partition), raw fragments BPE-encoded. */
 static int encode_text(struct bpe *b, const char *text, size_t n, int parse_special,
 		       struct out_ids *o)
 {
-	struct frag *cur = NULL, *next = NULL, *t;
-	size_t n_cur = 1, cap = 1;
-	int rc = -1;
+	struct tok_frag *f;
+	size_t n_f;
+	int rc = 0;
 
-	cur = hre(NULL, sizeof(*cur));
-	if (!cur)
-		goto out;
-	cur[0] = (struct frag){0, n, -1};
-	for (uint32_t k = 0; k < b->ix.n_specials; k++) {
-		int32_t id = b->ix.specials[k];
-		size_t n_next = 0, need = n_cur;
-		const struct plume_str *tok = &b->v->tokens[id];
-
-		if (!is_special_type(token_type(b, id), parse_special) || !tok->len)
-			continue;
-		/* an upper bound: each raw fragment gains 2 pieces per match */
-		for (size_t i = 0; i < n_cur; i++)
-			if (cur[i].id < 0 && cur[i].len >= tok->len &&
-			    memmem(text + cur[i].off, cur[i].len, tok->ptr, tok->len))
-				need += 2 * (cur[i].len / tok->len);
-		if (need == n_cur)
-			continue;
-		if (need > cap || !next) {
-			t = hre(next, need * sizeof(*next));
-			if (!t)
-				goto out;
-			next = t;
-			t = hre(cur, need * sizeof(*cur));
-			if (!t)
-				goto out;
-			cur = t;
-			cap = need;
-		}
-		for (size_t i = 0; i < n_cur; i++) {
-			if (cur[i].id >= 0 || cur[i].len < tok->len)
-				next[n_next++] = cur[i];
-			else
-				split_frag(b, text, cur[i], id, next, &n_next);
-		}
-		t = cur;
-		cur = next;
-		next = t;
-		n_cur = n_next;
+	if (tok_partition(&b->ix, b->host, text, n, parse_special, NULL, &f, &n_f))
+		return -1;
+	for (size_t i = 0; i < n_f && !rc; i++) {
+		if (f[i].id >= 0)
+			emit(o, f[i].id);
+		else
+			rc = encode_raw(b, text + f[i].off, f[i].len, o);
 	}
-	for (size_t i = 0; i < n_cur; i++) {
-		if (cur[i].id >= 0)
-			emit(o, cur[i].id);
-		else if (encode_raw(b, text + cur[i].off, cur[i].len, o))
-			goto out;
-	}
-	rc = 0;
-out:
-	hre(cur, 0);
-	hre(next, 0);
+	b->host->free(f);
 	return rc;
 }
 

@@ -1,7 +1,9 @@
 /* The vocabulary index shared by the tokenizer plugins (vocab_index.h). */
-#include "vocab_index.h"
-
+#define _GNU_SOURCE
+#include <ctype.h>
 #include <string.h>
+
+#include "vocab_index.h"
 
 /* Texts llama.cpp treats as end of generation (llama-vocab.cpp), and the
  * fill-in-the-middle pad/repo/separator tokens it adds to that set. */
@@ -114,4 +116,95 @@ void tok_vocab_index_fini(struct tok_vocab_index *x, const struct plume_host *ho
 	host->free(x->slots);
 	host->free(x->specials);
 	memset(x, 0, sizeof(*x));
+}
+
+static int is_special_type(int32_t t, int parse_special)
+{
+	return t == PLUME_TOKEN_USER_DEFINED ||
+	       (parse_special && (t == PLUME_TOKEN_CONTROL || t == PLUME_TOKEN_UNKNOWN));
+}
+
+/* Split raw fragment f at every occurrence of token id (left to right,
+ * non-overlapping) into out[*n..]; out has room for all pieces. */
+static void split_frag(const struct plume_vocab *v, const char *text, struct tok_frag f,
+		       int32_t id, const uint8_t *rstrip, struct tok_frag *out, size_t *n)
+{
+	const struct plume_str *t = &v->tokens[id];
+	size_t pos = f.off, end = f.off + f.len;
+	const char *q;
+
+	while (pos < end && (q = memmem(text + pos, end - pos, t->ptr, t->len))) {
+		size_t at = (size_t)(q - text);
+
+		if (at > pos)
+			out[(*n)++] = (struct tok_frag){pos, at - pos, -1};
+		out[(*n)++] = (struct tok_frag){at, t->len, id};
+		pos = at + t->len;
+		if (rstrip && rstrip[id])
+			while (pos < end && isspace((unsigned char)text[pos]))
+				pos++;
+	}
+	if (pos < end)
+		out[(*n)++] = (struct tok_frag){pos, end - pos, -1};
+}
+
+int tok_partition(const struct tok_vocab_index *x, const struct plume_host *host,
+		  const char *text, size_t n, int parse_special, const uint8_t *rstrip,
+		  struct tok_frag **frags, size_t *n_frags)
+{
+	struct tok_frag *cur, *next = NULL, *t;
+	size_t n_cur = 1, cap = 1;
+
+	*frags = NULL;
+	*n_frags = 0;
+	if (!n)
+		return 0;
+	cur = host->alloc(sizeof(*cur));
+	if (!cur)
+		return PLUME_ERR_NOMEM;
+	cur[0] = (struct tok_frag){0, n, -1};
+	for (uint32_t k = 0; k < x->n_specials; k++) {
+		int32_t id = x->specials[k];
+		size_t n_next = 0, need = n_cur;
+		const struct plume_str *tok = &x->v->tokens[id];
+
+		if (!is_special_type(tok_type(x->v, id), parse_special) || !tok->len)
+			continue;
+		/* an upper bound: each raw fragment gains 2 pieces per match */
+		for (size_t i = 0; i < n_cur; i++)
+			if (cur[i].id < 0 && cur[i].len >= tok->len &&
+			    memmem(text + cur[i].off, cur[i].len, tok->ptr, tok->len))
+				need += 2 * (cur[i].len / tok->len);
+		if (need == n_cur)
+			continue;
+		if (need > cap || !next) {
+			t = host->realloc(next, need * sizeof(*next));
+			if (!t)
+				goto nomem;
+			next = t;
+			t = host->realloc(cur, need * sizeof(*cur));
+			if (!t)
+				goto nomem;
+			cur = t;
+			cap = need;
+		}
+		for (size_t i = 0; i < n_cur; i++) {
+			if (cur[i].id >= 0 || cur[i].len < tok->len)
+				next[n_next++] = cur[i];
+			else
+				split_frag(x->v, text, cur[i], id, rstrip, next, &n_next);
+		}
+		t = cur;
+		cur = next;
+		next = t;
+		n_cur = n_next;
+	}
+	host->free(next);
+	*frags = cur;
+	*n_frags = n_cur;
+	return 0;
+nomem:
+	host->free(cur);
+	host->free(next);
+	return PLUME_ERR_NOMEM;
 }

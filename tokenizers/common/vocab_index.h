@@ -34,6 +34,21 @@ int32_t tok_vocab_find(const struct tok_vocab_index *x, const char *s, size_t n)
 uint32_t tok_hash(const char *s, size_t n);
 uint32_t tok_table_size(uint32_t n);
 
+/* A piece of the input: raw text, or a special token found in it. */
+struct tok_frag {
+	size_t off, len;
+	int32_t id; /* -1: raw text */
+};
+
+/* llama.cpp's partition of an input: for each special token, longest text
+ * first, every raw fragment left so far is split at its occurrences
+ * (USER_DEFINED always; CONTROL and UNKNOWN only with parse_special). With
+ * rstrip (may be NULL), whitespace after a token whose rstrip[id] is set is
+ * dropped. *frags is host-allocated (host->free). 0 or PLUME_ERR_NOMEM. */
+int tok_partition(const struct tok_vocab_index *x, const struct plume_host *host,
+		  const char *text, size_t n, int parse_special, const uint8_t *rstrip,
+		  struct tok_frag **frags, size_t *n_frags);
+
 static inline int32_t tok_type(const struct plume_vocab *v, int32_t id)
 {
 	return v->token_types ? v->token_types[id] : PLUME_TOKEN_NORMAL;

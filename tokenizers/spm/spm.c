@@ -227,106 +227,27 @@ static int encode_raw(struct spm *p, const char *raw, size_t n, int prefix, stru
 
 /* ---- special-token partition ----------------------------------------- */
 
-struct frag {
-	size_t off, len;
-	int32_t id; /* -1: raw text */
-};
-
-static int is_special_type(int32_t t, int parse_special)
-{
-	return t == PLUME_TOKEN_USER_DEFINED ||
-	       (parse_special && (t == PLUME_TOKEN_CONTROL || t == PLUME_TOKEN_UNKNOWN));
-}
-
-static void split_frag(const struct spm *p, const char *text, struct frag f, int32_t id,
-		       struct frag *out, size_t *n)
-{
-	const struct plume_str *t = &p->v->tokens[id];
-	size_t pos = f.off, end = f.off + f.len;
-	const char *q;
-
-	while (pos < end && (q = memmem(text + pos, end - pos, t->ptr, t->len))) {
-		size_t at = (size_t)(q - text);
-
-		if (at > pos)
-			out[(*n)++] = (struct frag){pos, at - pos, -1};
-		out[(*n)++] = (struct frag){at, t->len, id};
-		pos = at + t->len;
-		if (p->rstrip[id])
-			while (pos < end && isspace((unsigned char)text[pos]))
-				pos++;
-	}
-	if (pos < end)
-		out[(*n)++] = (struct frag){pos, end - pos, -1};
-}
-
-static void *hre(const struct spm *p, void *q, size_t n)
-{
-	return p->host->realloc(q, n);
-}
-
+/* Special tokens split out first (tok_partition, with phi-3's rstrip); the
+ * space prefix goes on the first raw fragment and on one after a special. */
 static int encode_text(struct spm *p, const char *text, size_t n, int parse_special,
 		       struct out_ids *o)
 {
-	struct frag *cur, *next = NULL, *t;
-	size_t n_cur = 1, cap = 1;
-	int rc = -1, prev_special = 1;
+	struct tok_frag *f;
+	size_t n_f;
+	int rc = 0, prev_special = 1;
 
-	if (!n)
-		return 0;
-	cur = hre(p, NULL, sizeof(*cur));
-	if (!cur)
+	if (tok_partition(&p->ix, p->host, text, n, parse_special, p->rstrip, &f, &n_f))
 		return -1;
-	cur[0] = (struct frag){0, n, -1};
-	for (uint32_t k = 0; k < p->ix.n_specials; k++) {
-		int32_t id = p->ix.specials[k];
-		size_t n_next = 0, need = n_cur;
-		const struct plume_str *tok = &p->v->tokens[id];
-
-		if (!is_special_type(token_type(p, id), parse_special) || !tok->len)
-			continue;
-		for (size_t i = 0; i < n_cur; i++)
-			if (cur[i].id < 0 && cur[i].len >= tok->len &&
-			    memmem(text + cur[i].off, cur[i].len, tok->ptr, tok->len))
-				need += 2 * (cur[i].len / tok->len);
-		if (need == n_cur)
-			continue;
-		if (need > cap || !next) {
-			t = hre(p, next, need * sizeof(*next));
-			if (!t)
-				goto out;
-			next = t;
-			t = hre(p, cur, need * sizeof(*cur));
-			if (!t)
-				goto out;
-			cur = t;
-			cap = need;
-		}
-		for (size_t i = 0; i < n_cur; i++) {
-			if (cur[i].id >= 0 || cur[i].len < tok->len)
-				next[n_next++] = cur[i];
-			else
-				split_frag(p, text, cur[i], id, next, &n_next);
-		}
-		t = cur;
-		cur = next;
-		next = t;
-		n_cur = n_next;
-	}
-	for (size_t i = 0; i < n_cur; i++) {
-		if (cur[i].id >= 0) {
-			emit(o, cur[i].id);
+	for (size_t i = 0; i < n_f && !rc; i++) {
+		if (f[i].id >= 0) {
+			emit(o, f[i].id);
 			prev_special = 1;
 			continue;
 		}
-		if (encode_raw(p, text + cur[i].off, cur[i].len, p->add_space_prefix && prev_special, o))
-			goto out;
+		rc = encode_raw(p, text + f[i].off, f[i].len, p->add_space_prefix && prev_special, o);
 		prev_special = 0;
 	}
-	rc = 0;
-out:
-	p->host->free(cur);
-	p->host->free(next);
+	p->host->free(f);
 	return rc;
 }
 
