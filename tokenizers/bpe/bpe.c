@@ -96,9 +96,13 @@ static int bpe_create(const struct plume_host *host, const struct plume_config *
 			  "vocabulary has no tokenizer.ggml.pre: using 'default' (as llama.cpp)");
 	b->pre = pretok_find(b->pre_name);
 	if (!b->pre) {
-		int rc = host->error(err, PLUME_ERR_UNSUPPORTED,
-				     "bpe: pre-tokenizer '%s' (tokenizer.ggml.pre) is not known; set [tokenizer.bpe] pre = one of smollm, gpt-2, default, llama3, qwen2, starcoder, ...",
-				     b->pre_name);
+		char names[1024];
+		int rc;
+
+		pretok_names(names, sizeof(names));
+		rc = host->error(err, PLUME_ERR_UNSUPPORTED,
+				     "bpe: pre-tokenizer '%s' (tokenizer.ggml.pre) is not known; set [tokenizer.bpe] pre = one of %s",
+				     b->pre_name, names);
 
 		bpe_destroy(b);
 		return rc;
@@ -125,14 +129,15 @@ static int bpe_create(const struct plume_host *host, const struct plume_config *
 			;
 		b->merge_slots[i] = r + 1;
 	}
-	b->add_bos = v->add_bos >= 0 ? v->add_bos : b->pre->ignore_merges; /* the llama3 names */
+	b->bos_id = b->pre->no_bos ? -1 : v->bos_id;
+	b->add_bos = v->add_bos >= 0 ? v->add_bos : b->pre->add_bos;
 	b->add_eos = v->add_eos >= 0 ? v->add_eos : 0;
-	if (b->add_bos && v->bos_id < 0)
+	if (b->add_bos && b->bos_id < 0)
 		b->add_bos = 0;
 	b->info.size = sizeof(b->info);
 	b->info.abi_minor = PLUME_ABI_MINOR;
 	b->info.n_vocab = v->n_tokens;
-	b->info.bos_id = v->bos_id;
+	b->info.bos_id = b->bos_id;
 	b->info.eos_id = v->eos_id;
 	b->info.add_bos = b->add_bos;
 	b->info.add_eos = b->add_eos;

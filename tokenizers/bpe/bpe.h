@@ -23,6 +23,7 @@ struct bpe {
 	char byte_utf8[256][3];
 	uint8_t byte_len[256];
 	int16_t cp_byte[0x200]; /* code point (< 0x200) -> byte, -1 none */
+	int32_t bos_id; /* the vocabulary's, or -1 where the pre-tokenizer clears it */
 	int add_bos, add_eos;
 	char pre_name[64];
 };

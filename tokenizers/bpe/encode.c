@@ -267,7 +267,7 @@ int bpe_encode(void *ctx, const char *text, size_t len, uint32_t flags, int32_t 
 	int special = !!(flags & PLUME_TOK_ADD_SPECIAL);
 
 	if (special && b->add_bos)
-		emit(&o, b->v->bos_id);
+		emit(&o, b->bos_id);
 	if (encode_text(b, text, len, !!(flags & PLUME_TOK_PARSE_SPECIAL), &o))
 		return b->host->error(err, PLUME_ERR_NOMEM, "bpe: out of memory encoding %zu bytes", len);
 	if (special && b->add_eos && b->v->eos_id >= 0)

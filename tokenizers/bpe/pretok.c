@@ -1,35 +1,97 @@
 /* Hand-written pre-tokenizer splitters equivalent to llama.cpp's regexes:
  * GPT-2's `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`,
- * `\p{N}` (each number character on its own), and Llama 3's
+ * `\p{N}` (each number character on its own) then GPT-2, and Llama 3's
  * `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
- * (Qwen2: single digits), and llama.cpp's "default" list (punctuation runs,
- * GPT-2, \p{N}+, [0-9]{3}, each re-splitting the previous pieces). */
-#include "pretok.h"
-
+ * (Qwen2: single digits; Qwen3.5: marks count as letters). The regex lists
+ * (default, falcon, deepseek, bloom, ...) are in pretok_seq.c. */
 #include <string.h>
 
-#include "unicode.h"
+#include "pretok_impl.h"
 
+/* name, kind, ignore_merges, clean_spaces, add_bos, no_bos: as llama.cpp's
+ * llama_vocab::impl::load sets them (llama-vocab.cpp). */
 static const struct pretok table[] = {
-	{"smollm", PRETOK_DIGITS_GPT2, 0, 0},
-	{"starcoder", PRETOK_DIGITS_GPT2, 0, 1},
-	{"refact", PRETOK_DIGITS_GPT2, 0, 1},
-	{"command-r", PRETOK_DIGITS_GPT2, 0, 0},
-	{"gpt-2", PRETOK_GPT2, 0, 1},
-	{"phi-2", PRETOK_GPT2, 0, 1},
-	{"mpt", PRETOK_GPT2, 0, 1},
-	{"olmo", PRETOK_GPT2, 0, 1},
-	{"jais", PRETOK_GPT2, 0, 1},
-	{"llama3", PRETOK_LLAMA3, 1, 1},
-	{"llama-v3", PRETOK_LLAMA3, 1, 1},
-	{"llama-bpe", PRETOK_LLAMA3, 1, 1},
-	{"dbrx", PRETOK_LLAMA3, 0, 1},
-	{"smaug-bpe", PRETOK_LLAMA3, 0, 1},
-	{"qwen2", PRETOK_QWEN2, 0, 0},
-	{"deepseek-r1-qwen", PRETOK_QWEN2, 0, 0},
-	{"stablelm2", PRETOK_QWEN2, 0, 0},
-	{"default", PRETOK_DEFAULT, 0, 1},
+	{"default", PRETOK_DEFAULT, 0, 1, 0, 0},
+	/* \p{N} then GPT-2 */
+	{"smollm", PRETOK_DIGITS_GPT2, 0, 0, 0, 0},
+	{"command-r", PRETOK_DIGITS_GPT2, 0, 0, 0, 0},
+	{"starcoder", PRETOK_DIGITS_GPT2, 0, 1, 0, 0},
+	{"refact", PRETOK_DIGITS_GPT2, 0, 1, 0, 0},
+	{"codeshell", PRETOK_DIGITS_GPT2, 0, 1, 0, 0},
+	{"exaone", PRETOK_DIGITS_GPT2, 0, 1, 0, 0},
+	{"minerva-7b", PRETOK_DIGITS_GPT2, 0, 1, 0, 0},
+	{"mellum2", PRETOK_DIGITS_GPT2, 0, 1, 0, 0},
+	/* GPT-2 */
+	{"gpt-2", PRETOK_GPT2, 0, 1, 0, 0},
+	{"phi-2", PRETOK_GPT2, 0, 1, 0, 0},
+	{"mpt", PRETOK_GPT2, 0, 1, 0, 0},
+	{"olmo", PRETOK_GPT2, 0, 1, 0, 0},
+	{"jais", PRETOK_GPT2, 0, 1, 0, 0},
+	{"jina-es", PRETOK_GPT2, 0, 1, 0, 0},
+	{"jina-de", PRETOK_GPT2, 0, 1, 0, 0},
+	{"jina-v2-es", PRETOK_GPT2, 0, 1, 0, 0},
+	{"jina-v2-de", PRETOK_GPT2, 0, 1, 0, 0},
+	{"gigachat", PRETOK_GPT2, 0, 1, 0, 0},
+	{"a.x-4.0", PRETOK_GPT2, 0, 1, 0, 0},
+	{"mellum", PRETOK_GPT2, 0, 1, 0, 0},
+	{"modern-bert", PRETOK_GPT2, 0, 1, 0, 0},
+	{"exaone4", PRETOK_GPT2, 0, 1, 0, 0},
+	{"trillion", PRETOK_GPT2, 0, 0, 0, 0},
+	{"granite-docling", PRETOK_GPT2, 0, 0, 0, 0},
+	/* Llama 3 */
+	{"llama3", PRETOK_LLAMA3, 1, 1, 1, 0},
+	{"llama-v3", PRETOK_LLAMA3, 1, 1, 1, 0},
+	{"llama-bpe", PRETOK_LLAMA3, 1, 1, 1, 0},
+	{"falcon3", PRETOK_LLAMA3, 1, 1, 1, 0},
+	{"falcon-h1", PRETOK_LLAMA3, 1, 1, 1, 0},
+	{"pixtral", PRETOK_LLAMA3, 1, 1, 1, 0},
+	{"midm-2.0", PRETOK_LLAMA3, 1, 1, 1, 0},
+	{"lfm2", PRETOK_LLAMA3, 1, 1, 1, 0},
+	{"jina-v5-nano", PRETOK_LLAMA3, 1, 1, 1, 0},
+	{"dbrx", PRETOK_LLAMA3, 0, 1, 0, 0},
+	{"smaug-bpe", PRETOK_LLAMA3, 0, 1, 0, 0},
+	{"chatglm-bpe", PRETOK_LLAMA3, 0, 1, 0, 1},
+	{"glm4", PRETOK_LLAMA3, 1, 1, 0, 1},
+	{"glm5", PRETOK_LLAMA3, 1, 1, 0, 1},
+	{"minicpm5", PRETOK_MINICPM5, 1, 1, 0, 0},
+	/* Llama 3 shape, single digits */
+	{"qwen2", PRETOK_QWEN2, 0, 0, 0, 0},
+	{"deepseek-r1-qwen", PRETOK_QWEN2, 0, 0, 0, 0},
+	{"kormo", PRETOK_QWEN2, 0, 0, 0, 0},
+	{"f2llmv2", PRETOK_QWEN2, 0, 0, 0, 0},
+	{"hunyuan", PRETOK_QWEN2, 0, 0, 0, 0},
+	{"solar-open", PRETOK_QWEN2, 0, 0, 0, 0},
+	{"grok-2", PRETOK_QWEN2, 0, 0, 0, 0},
+	{"stablelm2", PRETOK_QWEN2, 0, 1, 0, 0},
+	{"megrez", PRETOK_QWEN2, 0, 1, 0, 0},
+	{"qwen35", PRETOK_QWEN35, 0, 0, 0, 0},
+	/* regex lists */
+	{"falcon", PRETOK_FALCON, 0, 1, 0, 0},
+	{"deepseek-llm", PRETOK_DEEPSEEK_LLM, 0, 0, 0, 0},
+	{"deepseek-coder", PRETOK_DEEPSEEK_CODER, 0, 0, 0, 0},
+	{"bloom", PRETOK_BLOOM, 0, 1, 0, 0},
+	{"gpt3-finnish", PRETOK_BLOOM, 0, 1, 0, 0},
+	{"poro-chat", PRETOK_BLOOM, 0, 0, 0, 0},
+	{"viking", PRETOK_VIKING, 0, 0, 0, 0},
 };
+
+void pretok_names(char *buf, size_t n)
+{
+	size_t k = 0;
+
+	if (!n)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]) && k < n; i++) {
+		size_t l = strlen(table[i].name) + (i ? 2 : 0);
+
+		if (k + l + 1 > n)
+			break;
+		memcpy(buf + k, i ? ", " : "", i ? 2 : 0);
+		memcpy(buf + k + (i ? 2 : 0), table[i].name, strlen(table[i].name) + 1);
+		k += l;
+	}
+}
 
 const struct pretok *pretok_find(const char *name)
 {
@@ -39,15 +101,7 @@ const struct pretok *pretok_find(const char *name)
 	return NULL;
 }
 
-/* Decoded characters of one fragment. */
-struct chars {
-	uint32_t *cp;
-	unsigned *fl;
-	size_t *off;   /* byte offset of each char; off[n] = end */
-	size_t n;
-};
-
-static int push(struct span_list *out, size_t off, size_t len, void *(*re)(void *, size_t))
+int pretok_push(struct span_list *out, size_t off, size_t len, realloc_fn re)
 {
 	if (!len)
 		return 0;
@@ -104,7 +158,7 @@ static size_t spaces(const struct chars *c, size_t i, size_t end)
 	return j - i;
 }
 
-static size_t gpt2_word(const struct chars *c, size_t i, size_t end)
+size_t pretok_gpt2_word(const struct chars *c, size_t i, size_t end)
 {
 	size_t j, k;
 
@@ -129,18 +183,20 @@ static size_t gpt2_word(const struct chars *c, size_t i, size_t end)
 	return spaces(c, i, end);
 }
 
-static size_t llama3_word(const struct chars *c, size_t i, size_t end, size_t max_digits)
+size_t pretok_llama3_word(const struct chars *c, size_t i, size_t end, size_t max_digits, int marks)
 {
+	unsigned lm = UC_LETTER | (marks ? UC_MARK : 0); /* [\p{L}] or [\p{L}\p{M}] */
 	size_t j, k;
 
+#define LM(x) (c->fl[x] & lm)
 	if ((k = contraction(c, i, end, 1)))
 		return k;
 	/* [^\r\n\p{L}\p{N}]?\p{L}+ */
 	j = i;
-	if (!L(j) && !N(j) && c->cp[j] != '\r' && c->cp[j] != '\n' && j + 1 < end && L(j + 1))
+	if (!LM(j) && !N(j) && c->cp[j] != '\r' && c->cp[j] != '\n' && j + 1 < end && LM(j + 1))
 		j++;
-	if (L(j)) {
-		while (j < end && L(j))
+	if (LM(j)) {
+		while (j < end && LM(j))
 			j++;
 		return j - i;
 	}
@@ -152,13 +208,14 @@ static size_t llama3_word(const struct chars *c, size_t i, size_t end, size_t ma
 	}
 	/* ` ?[^\s\p{L}\p{N}]+[\r\n]*` */
 	j = i + (c->cp[i] == ' ' && i + 1 < end ? 1 : 0);
-	if (!S(j) && !L(j) && !N(j)) {
-		while (j < end && !S(j) && !L(j) && !N(j))
+	if (!S(j) && !LM(j) && !N(j)) {
+		while (j < end && !S(j) && !LM(j) && !N(j))
 			j++;
 		while (j < end && (c->cp[j] == '\r' || c->cp[j] == '\n'))
 			j++;
 		return j - i;
 	}
+#undef LM
 	/* \s*[\r\n]+ : the longest whitespace prefix ending in CR/LF */
 	{
 		size_t last = 0;
@@ -172,117 +229,6 @@ static size_t llama3_word(const struct chars *c, size_t i, size_t end, size_t ma
 	if (S(i))
 		return spaces(c, i, end);
 	return 1;
-}
-
-/* ---- the "default" list: regexes applied in sequence, each re-splitting
- * every piece so far; text between matches stays a word of its own ---- */
-
-struct piece_list {
-	size_t *v; /* piece i is chars [v[i], v[i + 1]) */
-	size_t n, cap;
-};
-
-typedef size_t (*matcher_fn)(const struct chars *c, size_t i, size_t end);
-
-static int cut(struct piece_list *p, size_t at, void *(*re)(void *, size_t))
-{
-	if (p->n && p->v[p->n - 1] == at)
-		return 0;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		size_t *v = re(p->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		p->v = v;
-		p->cap = cap;
-	}
-	p->v[p->n++] = at;
-	return 0;
-}
-
-/* Re-split every piece of in (cuts, ending with c->n) into out. */
-static int refine(const struct chars *c, const struct piece_list *in, matcher_fn m,
-		  struct piece_list *out, void *(*re)(void *, size_t))
-{
-	int rc;
-
-	out->n = 0;
-	rc = cut(out, 0, re);
-	for (size_t p = 0; p + 1 < in->n && !rc; p++) {
-		size_t i = in->v[p], end = in->v[p + 1];
-
-		while (i < end && !rc) {
-			size_t k = m(c, i, end);
-
-			if (!k) {
-				i++; /* a gap character: joins the gap word */
-				continue;
-			}
-			rc = cut(out, i, re) || cut(out, i + k, re);
-			i += k;
-		}
-		if (!rc)
-			rc = cut(out, end, re);
-	}
-	return rc;
-}
-
-/* [\p{P}\$\+<=>\^~\|]+ */
-static size_t m_punct(const struct chars *c, size_t i, size_t end)
-{
-	size_t j = i;
-
-	while (j < end && ((c->fl[j] & UC_PUNCT) || (c->cp[j] && c->cp[j] < 128 &&
-						      strchr("$+<=>^~|", (int)c->cp[j]))))
-		j++;
-	return j - i;
-}
-
-static size_t m_gpt2(const struct chars *c, size_t i, size_t end)
-{
-	return gpt2_word(c, i, end);
-}
-
-/* \p{N}+ */
-static size_t m_numbers(const struct chars *c, size_t i, size_t end)
-{
-	size_t j = i;
-
-	while (j < end && N(j))
-		j++;
-	return j - i;
-}
-
-/* [0-9][0-9][0-9] */
-static size_t m_digits3(const struct chars *c, size_t i, size_t end)
-{
-	for (size_t j = i; j < i + 3; j++)
-		if (j >= end || c->cp[j] < '0' || c->cp[j] > '9')
-			return 0;
-	return 3;
-}
-
-static int split_default(const struct chars *c, size_t base, struct span_list *out,
-			 void *(*re)(void *, size_t))
-{
-	static const matcher_fn steps[] = {m_punct, m_gpt2, m_numbers, m_digits3};
-	struct piece_list a = {0}, b = {0}, *cur = &a, *next = &b;
-	int rc = cut(&a, 0, re) || cut(&a, c->n, re);
-
-	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]) && !rc; s++) {
-		struct piece_list *t;
-
-		rc = refine(c, cur, steps[s], next, re);
-		t = cur;
-		cur = next;
-		next = t;
-	}
-	for (size_t p = 0; p + 1 < cur->n && !rc; p++)
-		rc = push(out, base + c->off[cur->v[p]], c->off[cur->v[p + 1]] - c->off[cur->v[p]], re);
-	re(a.v, 0);
-	re(b.v, 0);
-	return rc;
 }
 
 static int decode(const char *text, size_t n, struct chars *c, void *(*re)(void *, size_t))
@@ -319,8 +265,8 @@ int pretok_split(const struct pretok *p, const char *text, size_t n, size_t base
 		rc = -1;
 		goto out;
 	}
-	if (p->kind == PRETOK_DEFAULT) {
-		rc = split_default(&c, base, out, re);
+	if (p->kind >= PRETOK_FIRST_SEQ) {
+		rc = pretok_split_seq(p->kind, &c, base, out, re);
 		goto out;
 	}
 	for (size_t i = 0; i < c.n && !rc;) {
@@ -330,24 +276,25 @@ int pretok_split(const struct pretok *p, const char *text, size_t n, size_t base
 			/* \p{N} first: a number character is a word; the text
 			 * between number characters is split by GPT-2. */
 			if (c.fl[i] & UC_NUMBER) {
-				rc = push(out, base + c.off[i], c.off[i + 1] - c.off[i], re);
+				rc = pretok_push(out, base + c.off[i], c.off[i + 1] - c.off[i], re);
 				i++;
 				continue;
 			}
 			for (end = i; end < c.n && !(c.fl[end] & UC_NUMBER); end++)
 				;
 			while (i < end && !rc) {
-				k = gpt2_word(&c, i, end);
-				rc = push(out, base + c.off[i], c.off[i + k] - c.off[i], re);
+				k = pretok_gpt2_word(&c, i, end);
+				rc = pretok_push(out, base + c.off[i], c.off[i + k] - c.off[i], re);
 				i += k;
 			}
 			continue;
 		}
 		if (p->kind == PRETOK_GPT2)
-			k = gpt2_word(&c, i, end);
+			k = pretok_gpt2_word(&c, i, end);
 		else
-			k = llama3_word(&c, i, end, p->kind == PRETOK_LLAMA3 ? 3 : 1);
-		rc = push(out, base + c.off[i], c.off[i + k] - c.off[i], re);
+			k = pretok_llama3_word(&c, i, end, p->kind == PRETOK_LLAMA3 ? 3 : 1,
+					       p->kind == PRETOK_QWEN35);
+		rc = pretok_push(out, base + c.off[i], c.off[i + k] - c.off[i], re);
 		i += k;
 	}
 out:

@@ -21,18 +21,31 @@ enum pretok_kind {
 	PRETOK_DIGITS_GPT2 = 2, /* \p{N} then GPT-2 (smollm, starcoder, refact, command-r) */
 	PRETOK_LLAMA3 = 3,      /* Llama 3: \p{N}{1,3} */
 	PRETOK_QWEN2 = 4,       /* Llama 3 shape with single digits */
-	PRETOK_DEFAULT = 5,     /* punctuation runs; GPT-2; \p{N}+; [0-9]{3} */
+	PRETOK_QWEN35 = 5,      /* Qwen2 with marks joining letters */
+	/* regex lists (pretok_seq.c) */
+	PRETOK_FIRST_SEQ = 16,
+	PRETOK_DEFAULT = 16,        /* punctuation runs; GPT-2; \p{N}+; [0-9]{3} */
+	PRETOK_FALCON = 17,         /* punctuation and backtick runs; GPT-2; [0-9]{3} */
+	PRETOK_DEEPSEEK_LLM = 18,   /* CR/LF; Latin-like letters; punctuation; trailing spaces; CJK; \p{N}+ */
+	PRETOK_DEEPSEEK_CODER = 19, /* CR/LF; \s?\p{L}+; \s?\p{P}+; CJK; \p{N} */
+	PRETOK_BLOOM = 20,          /* ` ?[^(\s|.,!?…。，、।۔،)]+` */
+	PRETOK_VIKING = 21,         /* bloom; \p{N} */
+	PRETOK_MINICPM5 = 22,       /* \p{N}{1,3}; Llama 3 shape with \p{N}+ */
 };
 
 struct pretok {
 	const char *name;
 	int kind;
-	int ignore_merges;
-	int clean_spaces;
+	int ignore_merges; /* a word that is a whole token is emitted as is */
+	int clean_spaces;  /* decode applies the clean-up passes */
+	int add_bos;       /* default when the vocabulary does not say */
+	int no_bos;        /* the vocabulary's BOS id is ignored (chatglm, glm4) */
 };
 
 /* NULL when unknown. */
 const struct pretok *pretok_find(const char *name);
+/* All known names, comma-separated, into buf (truncated to n). */
+void pretok_names(char *buf, size_t n);
 
 /* Append the words of text[0..n) (offsets relative to base) to out.
  * Returns -1 on allocation failure. */
