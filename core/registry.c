@@ -15,6 +15,10 @@
 #ifndef PLUME_INSTALL_PLUGIN_DIR
 #define PLUME_INSTALL_PLUGIN_DIR "/usr/local/lib/plume"
 #endif
+/* The install's plugin directory relative to its bin directory. */
+#ifndef PLUME_PLUGIN_DIR_FROM_BIN
+#define PLUME_PLUGIN_DIR_FROM_BIN "../lib/plume"
+#endif
 
 const char *plume_kind_name(uint32_t kind)
 {
@@ -66,7 +70,7 @@ char *plume_plugin_search_path(const char *extra)
 			*slash = '\0';
 			snprintf(dir, sizeof(dir), "%s/plugins", exe);
 			append_dir(&s, &len, dir);
-			snprintf(dir, sizeof(dir), "%s/../lib/plume", exe);
+			snprintf(dir, sizeof(dir), "%s/%s", exe, PLUME_PLUGIN_DIR_FROM_BIN);
 			append_dir(&s, &len, dir);
 		}
 	}

@@ -27,7 +27,7 @@ const char *plume_kind_name(uint32_t kind);
 
 /* The directories searched, in order, as one ':'-separated string:
  * `extra` (engine.plugin_path), $PLUME_PLUGIN_PATH, the directory of the
- * plume executable's plugins (<exe>/plugins, <exe>/../lib/plume), the build
+ * plume executable's plugins (<exe>/plugins, <exe>/../<libdir>/plume), the build
  * tree, the install prefix. Returned string is malloc'ed. */
 char *plume_plugin_search_path(const char *extra);
 
