@@ -37,7 +37,7 @@ int32_t merge_rank(const struct bpe *b, const char *l, size_t ln, const char *r,
 
 static inline int32_t token_type(const struct bpe *b, int32_t id)
 {
-	return tok_type(b->v, id);
+	return tok_itype(&b->ix, id);
 }
 
 int bpe_encode(void *ctx, const char *text, size_t len, uint32_t flags, int32_t *ids, size_t cap,

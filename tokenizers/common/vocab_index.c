@@ -12,6 +12,7 @@ static const char *const eog_texts[] = {
 	"<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
 	"<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
 	"<｜end▁of▁sentence｜>", "[e~[",
+#define N_EOG_TEXTS 22 /* the texts above: made CONTROL; the fim ones below are not */
 	/* fim pad */ "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]",
 	/* fim rep */ "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>",
 	/* fim sep */ "<|file_sep|>",
@@ -66,6 +67,42 @@ static int longer_first(const struct plume_vocab *v, int32_t a, int32_t b)
 	return la > lb ? -1 : la < lb ? 1 : (a > b) - (a < b);
 }
 
+static int is_special(int32_t t)
+{
+	return t == PLUME_TOKEN_CONTROL || t == PLUME_TOKEN_USER_DEFINED || t == PLUME_TOKEN_UNKNOWN;
+}
+
+/* llama.cpp: end-of-generation texts become CONTROL; with a
+ * <|tool_response> or <|plamo:eos|> end token, </s> is normal instead. */
+static void eog_texts_apply(struct tok_vocab_index *x)
+{
+	int32_t s_id = -1;
+	int normal_s = 0;
+
+	for (size_t k = 0; k < sizeof(eog_texts) / sizeof(eog_texts[0]); k++) {
+		int32_t id = tok_vocab_find(x, eog_texts[k], strlen(eog_texts[k]));
+
+		if (id < 0)
+			continue;
+		eog_add(x, id);
+		if (k < N_EOG_TEXTS)
+			x->types[id] = PLUME_TOKEN_CONTROL;
+		if (!strcmp(eog_texts[k], "</s>"))
+			s_id = id;
+	}
+	if (tok_vocab_find(x, "<|tool_response>", 16) >= 0 || tok_vocab_find(x, "<|plamo:eos|>", 13) >= 0)
+		normal_s = 1;
+	if (normal_s && s_id >= 0) {
+		uint32_t j = 0;
+
+		x->types[s_id] = PLUME_TOKEN_NORMAL;
+		for (uint32_t i = 0; i < x->n_eog; i++)
+			if (x->eog[i] != s_id)
+				x->eog[j++] = x->eog[i];
+		x->n_eog = j;
+	}
+}
+
 int tok_vocab_index_init(struct tok_vocab_index *x, const struct plume_host *host,
 			 const struct plume_vocab *v)
 {
@@ -73,25 +110,30 @@ int tok_vocab_index_init(struct tok_vocab_index *x, const struct plume_host *hos
 	x->v = v;
 	x->mask = tok_table_size(v->n_tokens) - 1;
 	x->slots = host->calloc(x->mask + 1, sizeof(uint32_t));
+	x->types = host->calloc(v->n_tokens ? v->n_tokens : 1, sizeof(int32_t));
 	x->specials = host->calloc(v->n_tokens ? v->n_tokens : 1, sizeof(int32_t));
-	if (!x->slots || !x->specials) {
+	if (!x->slots || !x->types || !x->specials) {
 		tok_vocab_index_fini(x, host);
 		x->v = v;
 		return PLUME_ERR_NOMEM;
 	}
 	for (uint32_t id = 0; id < v->n_tokens; id++) {
 		uint32_t i = tok_hash(v->tokens[id].ptr, v->tokens[id].len) & x->mask;
-		int32_t t = tok_type(v, (int32_t)id);
 
+		x->types[id] = tok_type(v, (int32_t)id);
 		if (tok_vocab_find(x, v->tokens[id].ptr, v->tokens[id].len) >= 0)
 			continue; /* repeated text: the first id wins */
 		while (x->slots[i])
 			i = (i + 1) & x->mask;
 		x->slots[i] = id + 1;
-		if ((t == PLUME_TOKEN_CONTROL || t == PLUME_TOKEN_USER_DEFINED ||
-		     t == PLUME_TOKEN_UNKNOWN) && v->tokens[id].len)
-			x->specials[x->n_specials++] = (int32_t)id;
 	}
+	eog_add(x, v->eos_id);
+	eog_add(x, v->eot_id);
+	eog_add(x, v->eom_id);
+	eog_texts_apply(x);
+	for (uint32_t id = 0; id < v->n_tokens; id++)
+		if (is_special(x->types[id]) && v->tokens[id].len)
+			x->specials[x->n_specials++] = (int32_t)id;
 	/* longest first (insertion sort: special tokens are few) */
 	for (uint32_t i = 1; i < x->n_specials; i++) {
 		int32_t s = x->specials[i];
@@ -103,17 +145,13 @@ int tok_vocab_index_init(struct tok_vocab_index *x, const struct plume_host *hos
 		}
 		x->specials[j] = s;
 	}
-	eog_add(x, v->eos_id);
-	eog_add(x, v->eot_id);
-	eog_add(x, v->eom_id);
-	for (size_t k = 0; k < sizeof(eog_texts) / sizeof(eog_texts[0]); k++)
-		eog_add(x, tok_vocab_find(x, eog_texts[k], strlen(eog_texts[k])));
 	return 0;
 }
 
 void tok_vocab_index_fini(struct tok_vocab_index *x, const struct plume_host *host)
 {
 	host->free(x->slots);
+	host->free(x->types);
 	host->free(x->specials);
 	memset(x, 0, sizeof(*x));
 }
@@ -168,7 +206,7 @@ int tok_partition(const struct tok_vocab_index *x, const struct plume_host *host
 		size_t n_next = 0, need = n_cur;
 		const struct plume_str *tok = &x->v->tokens[id];
 
-		if (!is_special_type(tok_type(x->v, id), parse_special) || !tok->len)
+		if (!is_special_type(x->types[id], parse_special) || !tok->len)
 			continue;
 		/* an upper bound: each raw fragment gains 2 pieces per match */
 		for (size_t i = 0; i < n_cur; i++)

@@ -2,7 +2,13 @@
  * token text to id (the first id wins for a repeated text), the special
  * tokens (CONTROL, USER_DEFINED, UNKNOWN) sorted by text length descending
  * for splitting them out of the input, and the end-of-generation set as
- * llama.cpp determines it (eos, eot, eom and the token texts it detects). */
+ * llama.cpp determines it (eos, eot, eom and the token texts it detects).
+ * Token types are the effective ones, as llama.cpp's attributes make them:
+ * a token whose text marks end of generation (</s>, <|endoftext|>, ...)
+ * behaves as CONTROL whatever its type in the file (not split out of text
+ * without special parsing, empty piece unless special text is asked for);
+ * where the vocabulary also has <|tool_response> or <|plamo:eos|>, </s> is
+ * a normal token instead and not end of generation. */
 #ifndef PLUME_TOK_VOCAB_INDEX_H
 #define PLUME_TOK_VOCAB_INDEX_H
 
@@ -16,6 +22,7 @@
 struct tok_vocab_index {
 	const struct plume_vocab *v;
 	uint32_t *slots, mask;   /* open addressing: id + 1, 0 = empty */
+	int32_t *types;          /* effective type of each id (see above) */
 	int32_t *specials;       /* longest text first */
 	uint32_t n_specials;
 	int32_t eog[TOK_MAX_EOG];
@@ -49,9 +56,16 @@ int tok_partition(const struct tok_vocab_index *x, const struct plume_host *host
 		  const char *text, size_t n, int parse_special, const uint8_t *rstrip,
 		  struct tok_frag **frags, size_t *n_frags);
 
+/* The type in the file. */
 static inline int32_t tok_type(const struct plume_vocab *v, int32_t id)
 {
 	return v->token_types ? v->token_types[id] : PLUME_TOKEN_NORMAL;
+}
+
+/* The effective type (the index must be initialised). */
+static inline int32_t tok_itype(const struct tok_vocab_index *x, int32_t id)
+{
+	return x->types[id];
 }
 
 #endif

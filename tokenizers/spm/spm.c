@@ -30,7 +30,7 @@ static int32_t tok_find(const struct spm *p, const char *s, size_t n)
 
 static int32_t token_type(const struct spm *p, int32_t id)
 {
-	return tok_type(p->v, id);
+	return tok_itype(&p->ix, id);
 }
 
 static float token_score(const struct spm *p, int32_t id)
