@@ -696,7 +696,9 @@ int plume_engine_generate(struct plume_engine *e, const struct plume_gen_params 
 	s.req.abi_minor = PLUME_ABI_MINOR;
 	s.req.prompt = p->prompt;
 	s.req.n_prompt = (uint32_t)p->n_prompt;
-	s.req.max_tokens = p->max_tokens;
+	s.req.max_tokens = p->max_tokens < e->n_ctx - (uint32_t)p->n_prompt
+				   ? p->max_tokens
+				   : e->n_ctx - (uint32_t)p->n_prompt;
 	s.req.eog_ids = e->tok_info.eog_ids;
 	s.req.n_eog = p->ignore_eog ? 0 : e->tok_info.n_eog;
 	s.req.seed = p->seed;
@@ -743,6 +745,8 @@ int plume_engine_generate(struct plume_engine *e, const struct plume_gen_params 
 
 			if (!q || q->state != SEQ_LIVE || !q->pending)
 				continue;
+			if (e->strategy_flags & PLUME_STRATEGY_LOOKAHEAD)
+				continue; /* candidates: the strategy finishes them */
 			if (check_stops(&s, q, &stopped)) {
 				rc = plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
 				goto out;

@@ -42,7 +42,8 @@ struct plume_request {
 	uint32_t size, abi_minor;
 	const int32_t *prompt;     /* [n_prompt] */
 	uint32_t n_prompt;
-	uint32_t max_tokens;       /* generated-token budget per sequence */
+	uint32_t max_tokens;       /* generated-token budget per sequence, clamped
+	                              to what the context leaves after the prompt */
 	const int32_t *eog_ids;    /* end-of-generation set */
 	uint32_t n_eog;
 	uint64_t seed;             /* engine.seed, or the per-run seed */
@@ -100,6 +101,12 @@ struct plume_search_api {
 
 enum plume_strategy_flag {
 	PLUME_STRATEGY_WANTS_HIDDEN = 1u << 0, /* forward must return final hidden states */
+	/* Pending tokens are look-ahead candidates (contrastive search): the
+	 * host forwards them without stop checks (token budget, stop strings)
+	 * and the strategy finishes its sequences itself, at the latest when
+	 * one has request.max_tokens generated tokens. Unset (0): the
+	 * host checks every pending token. */
+	PLUME_STRATEGY_LOOKAHEAD = 1u << 1,
 };
 
 struct plume_strategy_ops {
