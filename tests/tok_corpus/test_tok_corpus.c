@@ -4,8 +4,8 @@
  * detokenized text of both. The vocabulary files come from
  * scripts/fetch-test-data and scripts/fetch-model (cached, not committed);
  * one that is absent is reported SKIPPED (a failure when CI=true). The
- * tokenizer plugin is picked from tokenizer.ggml.model as the engine's
- * `auto` does, and called directly so that decode() is tested too.
+ * tokenizer plugin is picked from tokenizer.ggml.model (gpt2 and gemma4:
+ * bpe, llama: spm) and called directly so that decode() is tested too.
  * Also: the pre-tokenizer override, and no quadratic blow-up in spm. */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -82,7 +82,7 @@ static int tok_open(struct tok *t, const char *path, const char **pairs, size_t 
 	cr_assert_eq(plume_model_load(path, PLUME_MODEL_LOAD_VOCAB_ONLY, &t->m, &err), 0, "%s: %s", path,
 		     err.msg);
 	v = plume_model_vocab(t->m);
-	if (v->model && !strcmp(v->model, "gpt2")) {
+	if (v->model && (!strcmp(v->model, "gpt2") || !strcmp(v->model, "gemma4"))) {
 		d = plugin("bpe");
 	} else if (v->model && !strcmp(v->model, "llama")) {
 		d = plugin("spm");

@@ -79,9 +79,9 @@ static int bpe_create(const struct plume_host *host, const struct plume_config *
 	const char *pre_opt = "";
 
 	g_host = host;
-	if (!v->model || strcmp(v->model, "gpt2"))
+	if (!v->model || (strcmp(v->model, "gpt2") && strcmp(v->model, "gemma4")))
 		return host->error(err, PLUME_ERR_UNSUPPORTED,
-				   "bpe: vocabulary model '%s' is not byte-level bpe (gpt2)",
+				   "bpe: vocabulary model '%s' is not bpe (gpt2, gemma4)",
 				   v->model ? v->model : "(absent)");
 	host->config_string(cfg, "pre", &pre_opt);
 	b = host->calloc(1, sizeof(*b));
@@ -89,9 +89,13 @@ static int bpe_create(const struct plume_host *host, const struct plume_config *
 		return host->error(err, PLUME_ERR_NOMEM, "bpe: out of memory");
 	b->host = host;
 	b->v = v;
+	/* llama.cpp: a gemma4 vocabulary always has the gemma4 pre-tokenizer */
 	snprintf(b->pre_name, sizeof(b->pre_name), "%s",
-		 *pre_opt ? pre_opt : v->pre && *v->pre ? v->pre : "default");
-	if (!*pre_opt && !(v->pre && *v->pre))
+		 *pre_opt			  ? pre_opt
+		 : !strcmp(v->model, "gemma4") ? "gemma4"
+		 : v->pre && *v->pre		  ? v->pre
+						  : "default");
+	if (!*pre_opt && !(v->pre && *v->pre) && strcmp(v->model, "gemma4"))
 		host->log(PLUME_LOG_WARN, "bpe",
 			  "vocabulary has no tokenizer.ggml.pre: using 'default' (as llama.cpp)");
 	b->pre = pretok_find(b->pre_name);
@@ -107,6 +111,7 @@ static int bpe_create(const struct plume_host *host, const struct plume_config *
 		bpe_destroy(b);
 		return rc;
 	}
+	b->spm_style = b->pre->spm_style;
 	byte_map(b);
 	b->merge_mask = tok_table_size(v->n_merges) - 1;
 	b->merge_slots = host->calloc(b->merge_mask + 1, sizeof(uint32_t));
@@ -116,7 +121,8 @@ static int bpe_create(const struct plume_host *host, const struct plume_config *
 	}
 	for (uint32_t r = 0; r < v->n_merges; r++) {
 		const struct plume_str *m = &v->merges[r];
-		const char *sp = memchr(m->ptr, ' ', m->len);
+		/* the separator is the first space after the first byte (llama.cpp) */
+		const char *sp = m->len > 1 ? memchr(m->ptr + 1, ' ', m->len - 1) : NULL;
 		uint32_t i;
 
 		if (!sp)

@@ -25,6 +25,7 @@ struct bpe {
 	int16_t cp_byte[0x200]; /* code point (< 0x200) -> byte, -1 none */
 	int32_t bos_id; /* the vocabulary's, or -1 where the pre-tokenizer clears it */
 	int add_bos, add_eos;
+	int spm_style; /* pre->spm_style: U+2581 for spaces, raw UTF-8, <0xXX> bytes */
 	char pre_name[64];
 };
 

@@ -9,6 +9,22 @@
 #include "unicode.h"
 
 
+/* The byte of a <0xXX> token (0 when malformed). */
+static unsigned byte_of(const struct plume_str *t)
+{
+	unsigned v = 0;
+
+	if (t->len != 6)
+		return 0;
+	for (int i = 3; i < 5; i++) {
+		char c = t->ptr[i];
+
+		v = v * 16 + (unsigned)(c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 :
+					 c >= 'a' && c <= 'f' ? c - 'a' + 10 : 0);
+	}
+	return v;
+}
+
 int bpe_piece(void *ctx, int32_t id, uint32_t flags, char *buf, size_t cap, size_t *len,
 		     struct plume_error *err)
 {
@@ -30,6 +46,20 @@ int bpe_piece(void *ctx, int32_t id, uint32_t flags, char *buf, size_t cap, size
 		n = t->len;
 		if (n <= cap)
 			memcpy(buf, t->ptr, n);
+	} else if (b->spm_style && type == PLUME_TOKEN_BYTE) {
+		n = 1;
+		if (cap)
+			buf[0] = (char)byte_of(t);
+	} else if (b->spm_style) {
+		/* SentencePiece style: U+2581 is a space */
+		for (size_t k = 0; k < t->len;) {
+			int sp = t->len - k >= 3 && !memcmp(t->ptr + k, "\xE2\x96\x81", 3);
+
+			if (n < cap)
+				buf[n] = sp ? ' ' : t->ptr[k];
+			n++;
+			k += sp ? 3 : 1;
+		}
 	} else {
 		for (size_t k = 0; k < t->len;) {
 			uint32_t cp;

@@ -144,7 +144,18 @@ static int bpe_word(struct bpe *b, const char *w, size_t n, struct out_ids *o)
 			emit(o, id);
 			continue;
 		}
-		/* not a token: one token per byte character */
+		/* not a token: one token per byte (<0xXX> in SentencePiece style) */
+		if (b->spm_style) {
+			for (uint32_t k = 0; k < s[i].len; k++) {
+				static const char hex[] = "0123456789ABCDEF";
+				unsigned char c = (unsigned char)w[s[i].off + k];
+				char t[6] = {'<', '0', 'x', hex[c >> 4], hex[c & 15], '>'};
+
+				if ((id = tok_find(b, t, 6)) >= 0)
+					emit(o, id);
+			}
+			continue;
+		}
 		for (uint32_t k = 0; k < s[i].len;) {
 			uint32_t cp;
 			int bad;
@@ -196,6 +207,34 @@ static char *sanitize(const char *t, size_t n, size_t *m)
 	return out;
 }
 
+/* SentencePiece-style BPE (gemma4): every space becomes U+2581. Replaces
+ * *t (host memory) by the escaped copy; -1 when out of memory. */
+static int escape_spaces(char **t, size_t *n)
+{
+	size_t k = 0, spaces = 0;
+	char *e;
+
+	for (size_t i = 0; i < *n; i++)
+		spaces += (*t)[i] == ' ';
+	if (!spaces)
+		return 0;
+	e = hre(NULL, *n + 2 * spaces + 1);
+	if (!e)
+		return -1;
+	for (size_t i = 0; i < *n; i++) {
+		if ((*t)[i] == ' ') {
+			memcpy(e + k, "\xE2\x96\x81", 3);
+			k += 3;
+		} else {
+			e[k++] = (*t)[i];
+		}
+	}
+	hre(*t, 0);
+	*t = e;
+	*n = k;
+	return 0;
+}
+
 /* Tokenize a raw fragment (no specials inside). */
 static int encode_raw(struct bpe *b, const char *raw, size_t raw_n, struct out_ids *o)
 {
@@ -207,6 +246,10 @@ static int encode_raw(struct bpe *b, const char *raw, size_t raw_n, struct out_i
 
 	if (!text)
 		return -1;
+	if (b->spm_style && escape_spaces(&text, &n)) {
+		hre(text, 0);
+		return -1;
+	}
 	if (pretok_split(b->pre, text, n, 0, &words, hre)) {
 		hre(text, 0);
 		return -1;
@@ -224,6 +267,17 @@ static int encode_raw(struct bpe *b, const char *raw, size_t raw_n, struct out_i
 			}
 			buf = nb;
 			cap = sp->len * 2 + 1;
+		}
+		if (b->spm_style) {
+			int32_t id;
+
+			/* a run of newlines that is a token is emitted as is */
+			if (text[sp->off] == '\n' && (id = tok_find(b, text + sp->off, sp->len)) >= 0) {
+				emit(o, id);
+				continue;
+			}
+			rc = bpe_word(b, text + sp->off, sp->len, o);
+			continue;
 		}
 		for (size_t k = 0; k < sp->len; k++) {
 			unsigned char c = (unsigned char)text[sp->off + k];

@@ -8,71 +8,75 @@
 
 #include "pretok_impl.h"
 
-/* name, kind, ignore_merges, clean_spaces, add_bos, no_bos: as llama.cpp's
+/* name, kind, ignore_merges, clean_spaces, add_bos, no_bos, spm_style: as llama.cpp's
  * llama_vocab::impl::load sets them (llama-vocab.cpp). */
 static const struct pretok table[] = {
-	{"default", PRETOK_DEFAULT, 0, 1, 0, 0},
+	{"default", PRETOK_DEFAULT, 0, 1, 0, 0, 0},
 	/* \p{N} then GPT-2 */
-	{"smollm", PRETOK_DIGITS_GPT2, 0, 0, 0, 0},
-	{"command-r", PRETOK_DIGITS_GPT2, 0, 0, 0, 0},
-	{"starcoder", PRETOK_DIGITS_GPT2, 0, 1, 0, 0},
-	{"refact", PRETOK_DIGITS_GPT2, 0, 1, 0, 0},
-	{"codeshell", PRETOK_DIGITS_GPT2, 0, 1, 0, 0},
-	{"exaone", PRETOK_DIGITS_GPT2, 0, 1, 0, 0},
-	{"minerva-7b", PRETOK_DIGITS_GPT2, 0, 1, 0, 0},
-	{"mellum2", PRETOK_DIGITS_GPT2, 0, 1, 0, 0},
+	{"smollm", PRETOK_DIGITS_GPT2, 0, 0, 0, 0, 0},
+	{"command-r", PRETOK_DIGITS_GPT2, 0, 0, 0, 0, 0},
+	{"starcoder", PRETOK_DIGITS_GPT2, 0, 1, 0, 0, 0},
+	{"refact", PRETOK_DIGITS_GPT2, 0, 1, 0, 0, 0},
+	{"codeshell", PRETOK_DIGITS_GPT2, 0, 1, 0, 0, 0},
+	{"exaone", PRETOK_DIGITS_GPT2, 0, 1, 0, 0, 0},
+	{"minerva-7b", PRETOK_DIGITS_GPT2, 0, 1, 0, 0, 0},
+	{"mellum2", PRETOK_DIGITS_GPT2, 0, 1, 0, 0, 0},
 	/* GPT-2 */
-	{"gpt-2", PRETOK_GPT2, 0, 1, 0, 0},
-	{"phi-2", PRETOK_GPT2, 0, 1, 0, 0},
-	{"mpt", PRETOK_GPT2, 0, 1, 0, 0},
-	{"olmo", PRETOK_GPT2, 0, 1, 0, 0},
-	{"jais", PRETOK_GPT2, 0, 1, 0, 0},
-	{"jina-es", PRETOK_GPT2, 0, 1, 0, 0},
-	{"jina-de", PRETOK_GPT2, 0, 1, 0, 0},
-	{"jina-v2-es", PRETOK_GPT2, 0, 1, 0, 0},
-	{"jina-v2-de", PRETOK_GPT2, 0, 1, 0, 0},
-	{"gigachat", PRETOK_GPT2, 0, 1, 0, 0},
-	{"a.x-4.0", PRETOK_GPT2, 0, 1, 0, 0},
-	{"mellum", PRETOK_GPT2, 0, 1, 0, 0},
-	{"modern-bert", PRETOK_GPT2, 0, 1, 0, 0},
-	{"exaone4", PRETOK_GPT2, 0, 1, 0, 0},
-	{"trillion", PRETOK_GPT2, 0, 0, 0, 0},
-	{"granite-docling", PRETOK_GPT2, 0, 0, 0, 0},
+	{"gpt-2", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"phi-2", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"mpt", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"olmo", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"jais", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"jina-es", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"jina-de", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"jina-v2-es", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"jina-v2-de", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"gigachat", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"a.x-4.0", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"mellum", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"modern-bert", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"exaone4", PRETOK_GPT2, 0, 1, 0, 0, 0},
+	{"trillion", PRETOK_GPT2, 0, 0, 0, 0, 0},
+	{"granite-docling", PRETOK_GPT2, 0, 0, 0, 0, 0},
 	/* Llama 3 */
-	{"llama3", PRETOK_LLAMA3, 1, 1, 1, 0},
-	{"llama-v3", PRETOK_LLAMA3, 1, 1, 1, 0},
-	{"llama-bpe", PRETOK_LLAMA3, 1, 1, 1, 0},
-	{"falcon3", PRETOK_LLAMA3, 1, 1, 1, 0},
-	{"falcon-h1", PRETOK_LLAMA3, 1, 1, 1, 0},
-	{"pixtral", PRETOK_LLAMA3, 1, 1, 1, 0},
-	{"midm-2.0", PRETOK_LLAMA3, 1, 1, 1, 0},
-	{"lfm2", PRETOK_LLAMA3, 1, 1, 1, 0},
-	{"jina-v5-nano", PRETOK_LLAMA3, 1, 1, 1, 0},
-	{"dbrx", PRETOK_LLAMA3, 0, 1, 0, 0},
-	{"smaug-bpe", PRETOK_LLAMA3, 0, 1, 0, 0},
-	{"chatglm-bpe", PRETOK_LLAMA3, 0, 1, 0, 1},
-	{"glm4", PRETOK_LLAMA3, 1, 1, 0, 1},
-	{"glm5", PRETOK_LLAMA3, 1, 1, 0, 1},
-	{"minicpm5", PRETOK_MINICPM5, 1, 1, 0, 0},
+	{"llama3", PRETOK_LLAMA3, 1, 1, 1, 0, 0},
+	{"llama-v3", PRETOK_LLAMA3, 1, 1, 1, 0, 0},
+	{"llama-bpe", PRETOK_LLAMA3, 1, 1, 1, 0, 0},
+	{"falcon3", PRETOK_LLAMA3, 1, 1, 1, 0, 0},
+	{"falcon-h1", PRETOK_LLAMA3, 1, 1, 1, 0, 0},
+	{"pixtral", PRETOK_LLAMA3, 1, 1, 1, 0, 0},
+	{"midm-2.0", PRETOK_LLAMA3, 1, 1, 1, 0, 0},
+	{"lfm2", PRETOK_LLAMA3, 1, 1, 1, 0, 0},
+	{"jina-v5-nano", PRETOK_LLAMA3, 1, 1, 1, 0, 0},
+	{"dbrx", PRETOK_LLAMA3, 0, 1, 0, 0, 0},
+	{"smaug-bpe", PRETOK_LLAMA3, 0, 1, 0, 0, 0},
+	{"chatglm-bpe", PRETOK_LLAMA3, 0, 1, 0, 1, 0},
+	{"glm4", PRETOK_LLAMA3, 1, 1, 0, 1, 0},
+	{"glm5", PRETOK_LLAMA3, 1, 1, 0, 1, 0},
+	{"minicpm5", PRETOK_MINICPM5, 1, 1, 0, 0, 0},
 	/* Llama 3 shape, single digits */
-	{"qwen2", PRETOK_QWEN2, 0, 0, 0, 0},
-	{"deepseek-r1-qwen", PRETOK_QWEN2, 0, 0, 0, 0},
-	{"kormo", PRETOK_QWEN2, 0, 0, 0, 0},
-	{"f2llmv2", PRETOK_QWEN2, 0, 0, 0, 0},
-	{"hunyuan", PRETOK_QWEN2, 0, 0, 0, 0},
-	{"solar-open", PRETOK_QWEN2, 0, 0, 0, 0},
-	{"grok-2", PRETOK_QWEN2, 0, 0, 0, 0},
-	{"stablelm2", PRETOK_QWEN2, 0, 1, 0, 0},
-	{"megrez", PRETOK_QWEN2, 0, 1, 0, 0},
-	{"qwen35", PRETOK_QWEN35, 0, 0, 0, 0},
+	{"qwen2", PRETOK_QWEN2, 0, 0, 0, 0, 0},
+	{"deepseek-r1-qwen", PRETOK_QWEN2, 0, 0, 0, 0, 0},
+	{"kormo", PRETOK_QWEN2, 0, 0, 0, 0, 0},
+	{"f2llmv2", PRETOK_QWEN2, 0, 0, 0, 0, 0},
+	{"hunyuan", PRETOK_QWEN2, 0, 0, 0, 0, 0},
+	{"solar-open", PRETOK_QWEN2, 0, 0, 0, 0, 0},
+	{"grok-2", PRETOK_QWEN2, 0, 0, 0, 0, 0},
+	{"stablelm2", PRETOK_QWEN2, 0, 1, 0, 0, 0},
+	{"megrez", PRETOK_QWEN2, 0, 1, 0, 0, 0},
+	{"qwen35", PRETOK_QWEN35, 0, 0, 0, 0, 0},
 	/* regex lists */
-	{"falcon", PRETOK_FALCON, 0, 1, 0, 0},
-	{"deepseek-llm", PRETOK_DEEPSEEK_LLM, 0, 0, 0, 0},
-	{"deepseek-coder", PRETOK_DEEPSEEK_CODER, 0, 0, 0, 0},
-	{"bloom", PRETOK_BLOOM, 0, 1, 0, 0},
-	{"gpt3-finnish", PRETOK_BLOOM, 0, 1, 0, 0},
-	{"poro-chat", PRETOK_BLOOM, 0, 0, 0, 0},
-	{"viking", PRETOK_VIKING, 0, 0, 0, 0},
+	{"falcon", PRETOK_FALCON, 0, 1, 0, 0, 0},
+	{"deepseek-llm", PRETOK_DEEPSEEK_LLM, 0, 0, 0, 0, 0},
+	{"deepseek-coder", PRETOK_DEEPSEEK_CODER, 0, 0, 0, 0, 0},
+	{"bloom", PRETOK_BLOOM, 0, 1, 0, 0, 0},
+	{"gpt3-finnish", PRETOK_BLOOM, 0, 1, 0, 0, 0},
+	{"poro-chat", PRETOK_BLOOM, 0, 0, 0, 0, 0},
+	{"viking", PRETOK_VIKING, 0, 0, 0, 0, 0},
+	/* SentencePiece-style BPE */
+	{"gemma4", PRETOK_NEWLINES, 0, 1, 0, 0, 1},
+	{"granite-embed-multi-311m", PRETOK_NEWLINES, 0, 1, 0, 0, 1},
+	{"sarvam-moe", PRETOK_NEWLINES, 0, 0, 0, 0, 1},
 };
 
 void pretok_names(char *buf, size_t n)
@@ -289,7 +293,14 @@ int pretok_split(const struct pretok *p, const char *text, size_t n, size_t base
 			}
 			continue;
 		}
-		if (p->kind == PRETOK_GPT2)
+		if (p->kind == PRETOK_NEWLINES) {
+			/* [^\n]+|[\n]+ */
+			int nl = c.cp[i] == '\n';
+
+			for (k = i; k < end && (c.cp[k] == '\n') == nl; k++)
+				;
+			k -= i;
+		} else if (p->kind == PRETOK_GPT2)
 			k = pretok_gpt2_word(&c, i, end);
 		else
 			k = pretok_llama3_word(&c, i, end, p->kind == PRETOK_LLAMA3 ? 3 : 1,

@@ -22,6 +22,7 @@ enum pretok_kind {
 	PRETOK_LLAMA3 = 3,      /* Llama 3: \p{N}{1,3} */
 	PRETOK_QWEN2 = 4,       /* Llama 3 shape with single digits */
 	PRETOK_QWEN35 = 5,      /* Qwen2 with marks joining letters */
+	PRETOK_NEWLINES = 6,    /* `[^\n]+|[\n]+` (gemma4: SentencePiece-style BPE) */
 	/* regex lists (pretok_seq.c) */
 	PRETOK_FIRST_SEQ = 16,
 	PRETOK_DEFAULT = 16,        /* punctuation runs; GPT-2; \p{N}+; [0-9]{3} */
@@ -40,6 +41,8 @@ struct pretok {
 	int clean_spaces;  /* decode applies the clean-up passes */
 	int add_bos;       /* default when the vocabulary does not say */
 	int no_bos;        /* the vocabulary's BOS id is ignored (chatglm, glm4) */
+	int spm_style;     /* spaces escaped as U+2581, no byte map, <0xXX> byte
+			      fallback (gemma4); 0 for the others */
 };
 
 /* NULL when unknown. */
