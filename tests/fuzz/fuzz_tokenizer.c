@@ -9,7 +9,9 @@
  *
  * Invariants (a violation aborts, which libFuzzer reports as a crash):
  *  1. encode never fails and every id is in [0, n_vocab);
- *  2. decode and piece of those ids never fail;
+ *  2. decode and piece of those ids never fail, and decode equals the pieces
+ *     joined unless the vocabulary's decode cleans up spaces (" ?" -> "?",
+ *     detected at start-up); "decoded" below means the joined pieces;
  *  3. parsing off: decode(encode(x)) == x when x is valid UTF-8 and each of
  *     its bytes has a token of its own (SmolLM2 has none for 0x04, 0x06, 0x13,
  *     0x14, 0x16, 0x1d, 0xf1, 0xf2, ...: such a byte, when no merge covers it,
@@ -43,6 +45,7 @@ static const struct plume_tokenizer_ops *tok;
 static uint32_t n_vocab;
 static int is_spm;
 static uint8_t have_byte[256]; /* some token's piece is exactly this byte */
+static int clean_spaces;       /* decode cleans up spaces (" ?" -> "?", ...) */
 
 #define CHECK(cond, ...)                                                                   \
 	do {                                                                                \
@@ -62,47 +65,6 @@ static void default_path(char *out, size_t n, const char *env, const char *rel)
 		snprintf(out, n, "%s", v);
 	else
 		snprintf(out, n, "%s/.cache/plume/%s", home ? home : "", rel);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	struct plume_cfg *cfg;
-	struct plume_error err = {0};
-	char path[1024], set[1200];
-
-	is_spm = !strcmp(FUZZ_TOKENIZER, "spm");
-	if (is_spm)
-		default_path(path, sizeof(path), "PLUME_FUZZ_VOCAB", "vocab/ggml-vocab-llama-spm.gguf");
-	else
-		default_path(path, sizeof(path), "PLUME_FUZZ_MODEL",
-			     "models/SmolLM2-135M-Instruct.Q4_1.gguf");
-	if (plume_cfg_create(&cfg))
-		abort();
-	snprintf(set, sizeof(set), "model.path=%s", path);
-	if (plume_cfg_set(cfg, set, "fuzz", &err))
-		goto fail;
-	snprintf(set, sizeof(set), "engine.tokenizer=%s/plume-tokenizer-%s.so", FUZZ_PLUGIN_DIR,
-		 FUZZ_TOKENIZER);
-	if (plume_cfg_set(cfg, set, "fuzz", &err))
-		goto fail;
-	if (plume_engine_create(cfg, PLUME_ENGINE_TOKENIZER_ONLY, &eng, &err))
-		goto fail;
-	tok = &eng->tokenizer->ops.tokenizer;
-	n_vocab = eng->tok_info.n_vocab;
-	fprintf(stderr, "fuzz_tok_%s: %s, %u tokens\n", FUZZ_TOKENIZER, path, n_vocab);
-	for (uint32_t id = 0; id < n_vocab; id++) {
-		char buf[8];
-		size_t len = 0;
-
-		if (tok->piece(eng->tokenizer_ctx, (int32_t)id, 0, buf, sizeof(buf), &len, &err) == 0 &&
-		    len == 1)
-			have_byte[(uint8_t)buf[0]] = 1;
-	}
-	/* cfg is owned by the engine from here on, as in the CLI. */
-	return 0;
-fail:
-	fprintf(stderr, "fuzz_tok_%s: cannot load %s: %s\n", FUZZ_TOKENIZER, path, err.msg);
-	exit(1);
 }
 
 static int32_t *encode(const char *s, size_t n, uint32_t flags, size_t *n_ids)
@@ -207,77 +169,145 @@ static char *spm_expected(const char *s, size_t n, size_t *out_n)
 	return o;
 }
 
-/* s without ' ' bytes, into a malloc'ed buffer. */
+/* s without ASCII whitespace (spm inserts a space after a special token; phi-3
+ * style rstrip tokens eat the whitespace after them), malloc'ed. */
 static char *strip_spaces(const char *s, size_t n, size_t *out_n)
 {
 	char *o = malloc(n + 1);
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ')
+		if (!strchr(" \t\n\v\f\r", s[i]) || !s[i])
 			o[k++] = s[i];
 	*out_n = k;
 	return o;
 }
 
-static void check_pieces(const int32_t *ids, size_t n_ids)
+/* The pieces of ids joined (the first with PLUME_PIECE_FIRST): the text before
+ * any clean-up. malloc'ed. */
+static char *join_pieces(const int32_t *ids, size_t n_ids, uint32_t flags, size_t *out_n)
 {
-	for (size_t i = 0; i < n_ids && i < 64; i++) {
+	char *out = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_ids; i++) {
 		struct plume_error err = {0};
 		char *p;
 		size_t len;
-		uint32_t fl = (i == 0 ? PLUME_PIECE_FIRST : 0) | (i & 1 ? PLUME_PIECE_SPECIAL : 0);
+		uint32_t fl = flags | (i == 0 ? PLUME_PIECE_FIRST : 0);
 
 		CHECK(plume_engine_piece(eng, ids[i], fl, &p, &len, &err) == 0, "piece %d: %s",
 		      ids[i], err.msg);
+		out = realloc(out, n + len + 1);
+		memcpy(out + n, p, len);
+		n += len;
 		free(p);
 	}
+	*out_n = n;
+	return out ? out : calloc(1, 1);
 }
 
 static void round_trip(const char *s, size_t n, int parse, int covered, int valid)
 {
 	uint32_t ef = parse ? PLUME_TOK_PARSE_SPECIAL : 0;
 	uint32_t df = parse ? PLUME_PIECE_SPECIAL : 0;
-	size_t n_ids, len, n_want = n;
+	size_t n_ids, len, n_want = n, n_joined;
 	char *want = is_spm ? spm_expected(s, n, &n_want) : NULL;
 	const char *w = want ? want : s;
 	int32_t *ids = encode(s, n, ef, &n_ids);
-	char *text;
+	char *text, *joined;
 
 	CHECK(decode(ids, n_ids, df, &text, &len) == 0, "decode of encoded ids failed");
-	check_pieces(ids, n_ids);
+	joined = join_pieces(ids, n_ids, df, &n_joined);
+	if (!clean_spaces)
+		CHECK(len == n_joined && !memcmp(text, joined, len),
+		      "decode (%zu bytes) differs from the joined pieces (%zu bytes)", len, n_joined);
 	if (valid && (!parse || !is_spm)) {
-		CHECK(len == n_want && !memcmp(text, w, len), "round trip (special %d): %zu bytes in, "
-		      "%zu expected, %zu out", parse, n, n_want, len);
+		CHECK(n_joined == n_want && !memcmp(joined, w, n_joined),
+		      "round trip (special %d): %zu bytes in, %zu expected, %zu out", parse, n, n_want,
+		      n_joined);
 	} else if (valid) {
 		size_t na, nb;
-		char *a = strip_spaces(w, n_want, &na), *b = strip_spaces(text, len, &nb);
+		char *a = strip_spaces(w, n_want, &na), *b = strip_spaces(joined, n_joined, &nb);
 
-		CHECK(na == nb && !memcmp(a, b, na), "round trip (special, spaces aside): %zu vs %zu",
-		      na, nb);
+		CHECK(na == nb && !memcmp(a, b, na),
+		      "round trip (special, whitespace aside): %zu vs %zu", na, nb);
 		free(a);
 		free(b);
 	}
-	if (!parse && covered && valid_utf8((const uint8_t *)text, len)) {
-		size_t n2;
-		int32_t *ids2 = encode(text, len, 0, &n2);
-
-		size_t d = 0;
+	if (!parse && covered && valid_utf8((const uint8_t *)joined, n_joined)) {
+		size_t n2, d = 0;
+		int32_t *ids2 = encode(joined, n_joined, 0, &n2);
 
 		while (d < n_ids && d < n2 && ids[d] == ids2[d])
 			d++;
 		if (n2 != n_ids || d != n_ids) {
 			dump("input", (const uint8_t *)s, n, ids, n_ids);
-			dump("decoded", (const uint8_t *)text, len, ids2, n2);
+			dump("decoded", (const uint8_t *)joined, n_joined, ids2, n2);
 		}
 		CHECK(n2 == n_ids && d == n_ids,
 		      "canonical form not a fixed point: %zu ids, then %zu; first difference at %zu: "
 		      "%d vs %d", n_ids, n2, d, d < n_ids ? ids[d] : -1, d < n2 ? ids2[d] : -1);
 		free(ids2);
 	}
+	free(joined);
 	free(text);
 	free(ids);
 	free(want);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct plume_cfg *cfg;
+	struct plume_error err = {0};
+	char path[1024], set[1200];
+
+	is_spm = !strcmp(FUZZ_TOKENIZER, "spm");
+	if (is_spm)
+		default_path(path, sizeof(path), "PLUME_FUZZ_VOCAB", "vocab/ggml-vocab-llama-spm.gguf");
+	else
+		default_path(path, sizeof(path), "PLUME_FUZZ_MODEL",
+			     "models/SmolLM2-135M-Instruct.Q4_1.gguf");
+	if (plume_cfg_create(&cfg))
+		abort();
+	snprintf(set, sizeof(set), "model.path=%s", path);
+	if (plume_cfg_set(cfg, set, "fuzz", &err))
+		goto fail;
+	snprintf(set, sizeof(set), "engine.tokenizer=%s/plume-tokenizer-%s.so", FUZZ_PLUGIN_DIR,
+		 FUZZ_TOKENIZER);
+	if (plume_cfg_set(cfg, set, "fuzz", &err))
+		goto fail;
+	if (plume_engine_create(cfg, PLUME_ENGINE_TOKENIZER_ONLY, &eng, &err))
+		goto fail;
+	tok = &eng->tokenizer->ops.tokenizer;
+	n_vocab = eng->tok_info.n_vocab;
+	for (uint32_t id = 0; id < n_vocab; id++) {
+		char buf[8];
+		size_t len = 0;
+
+		if (tok->piece(eng->tokenizer_ctx, (int32_t)id, 0, buf, sizeof(buf), &len, &err) == 0 &&
+		    len == 1)
+			have_byte[(uint8_t)buf[0]] = 1;
+	}
+	{
+		size_t n_ids, len;
+		int32_t *ids = encode("a ?", 3, 0, &n_ids);
+		char *text;
+
+		if (decode(ids, n_ids, 0, &text, &len) == 0) {
+			clean_spaces = len != 3 || memcmp(text, "a ?", 3);
+			free(text);
+		}
+		free(ids);
+	}
+	fprintf(stderr, "fuzz_tok_%s: %s, %u tokens, pre-tokenizer %s%s\n", FUZZ_TOKENIZER, path,
+		n_vocab, eng->tok_info.pre ? eng->tok_info.pre : "-",
+		clean_spaces ? ", decode cleans up spaces" : "");
+	/* cfg is owned by the engine from here on, as in the CLI. */
+	return 0;
+fail:
+	fprintf(stderr, "fuzz_tok_%s: cannot load %s: %s\n", FUZZ_TOKENIZER, path, err.msg);
+	exit(1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
