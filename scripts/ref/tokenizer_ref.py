@@ -24,39 +24,8 @@ import llama_cpp
 MODEL = os.path.join(os.environ.get("PLUME_MODEL_DIR", os.path.expanduser("~/.cache/plume/models")),
                      "SmolLM2-135M-Instruct.Q4_1.gguf")
 
-BASE = [
-    "", " ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", " \n ", "\t\t x", "a", "A", "Hello", " Hello",
-    "Hello world", "Hello  world", "Hello   world  ", "hello\nworld", "Hello, world!", "It's", "it's",
-    "I'm", "you're", "we've", "they'll", "he'd", "IT'S", "don't", "O'Neil", "'s", "'", "''",
-    "123", "1234567890", " 42", "3.14159", "1,000,000", "-7", "+1e-10", "0x1F", "v1.2.3", "2024-11-27",
-    "12:30pm", "$100", "50%", "#1", "a1b2c3", "abc123def", "١٢٣", "一二三", "½", "Ⅻ",
-    "!!!", "?!", "...", "…", "---", "***", "(a)", "[b]", "{c}", "<d>", "a&b", "a|b", "~/x", "@user",
-    "café", "naïve", "résumé", "Ångström", "straße", "Ελληνικά", "русский язык", "Привет, мир!",
-    "中文测试", "东京是日本的首都。", "日本語のテキスト", "한국어 문장", "العربية", "مرحبا بالعالم",
-    "עברית", "हिन्दी", "ภาษาไทย", "Tiếng Việt", "ქართული", "Հայերեն", "አማርኛ", "ᚠᚢᚦ",
-    "😀", "👍🏽", "👨‍👩‍👧‍👦", "🏳️‍🌈", "🇫🇷", "❤️", "I ❤️ NY", "emoji 🎉🎉 party", "💯%",
-    "def f(x):\n    return x * 2\n", "for (int i = 0; i < n; i++) {\n\tsum += a[i];\n}",
-    "#include <stdio.h>", "console.log('hi');", "SELECT * FROM t WHERE a = 1;", "x => x + 1",
-    "<html><body>Hi</body></html>", "{\"key\": [1, 2, 3]}", "https://example.com/path?q=1&r=2",
-    "user@example.com", "C:\\Program Files\\x", "/usr/local/bin", "a_b_c", "CamelCaseName",
-    "snake_case_name", "SCREAMING_CASE", "    indented", "trailing   ", "mixed \t tabs \n and spaces",
-    "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|im_start|>user\nhi<|im_end|>",
-    "text<|im_end|>more", "<|im_start", "<|im_start|><|im_end|>", "< |im_start| >", "<file_sep>",
-    "<repo_name>x", "<reponame>", "Ġ", "Ċ", "\u00a0", "\u2003em space", "zero\u200bwidth",
-    "\u0301", "e\u0301", "ﬁ", "Ｆｕｌｌｗｉｄｔｈ", "x²", "α+β=γ", "∑∫∂", "→←↑↓", "©®™", "°C",
-    "The quick brown fox jumps over the lazy dog.", "THE QUICK BROWN FOX", "tHe QuIcK",
-    "Supercalifragilisticexpialidocious", "pneumonoultramicroscopicsilicovolcanoconiosis",
-    "\U0002EBF0\U0002EBF1 x", "\u2FFC\u31EF", "a+b=c<d>e^f~g|h$i", "1234567 89 1,234.5678",
-    "a" * 50, "ab" * 40, " " * 20 + "x", "\n" * 10, "=" * 30, "1" * 30, "😀" * 5,
-]
-
-
-# Invalid UTF-8 (bytes, not text): stray continuation bytes, truncated
-# sequences, overlong forms, surrogates, bytes that start nothing. (A code
-# point above U+10FFFF, b"\xf4\x90\x80\x80", aborts llama.cpp 0.3.36; plume
-# encodes its bytes; tests/bpe checks that it does not crash.)
-INVALID = [b"ok \xff\xfe mid", b"\xc3", b"end \xe2\x82", b"\xed\xa0\x80 x",
-           b"\xc1\x81", b"\x80\x80abc", b"caf\xc3", b"\xf8\x88\x80\x80\x80", b"a\xe2\x82\xacb\xe2"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tok_corpus import BASE, INVALID  # noqa: E402  (the shared corpus's first strings)
 
 
 def generated(rng, n):
