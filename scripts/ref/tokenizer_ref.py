@@ -9,8 +9,8 @@ for them on the default model's vocabulary (through llama-cpp-python).
 (venv as in scripts/ref/make_golden.py). For each string: its bytes (hex),
 the ids without and with special-token parsing (no BOS/EOS), and the
 detokenized text of the first (hex). With --pre: the same vocabulary with
-tokenizer.ggml.pre replaced by each of default, gpt-2, llama-bpe, qwen2 (a
-vocabulary-only copy of the file in /tmp): per string, the ids (no special
+tokenizer.ggml.pre replaced by each of PRES (a vocabulary-only copy of the
+file in /tmp): per string, the ids (no special
 parsing) and llama_detokenize's whole-sequence text (clean_spaces applies).
 """
 import ctypes
@@ -84,11 +84,17 @@ def detokenize(llm, ids):
     return buf.raw[:n]
 
 
+# Pre-tokenizers checked on this vocabulary (the others also have a vocabulary
+# of their own in tests/tok_corpus).
+PRES = ["default", "gpt-2", "llama-bpe", "qwen2", "falcon", "deepseek-llm", "deepseek-coder", "qwen35",
+        "bloom", "poro-chat", "viking", "minicpm5", "stablelm2", "chatglm-bpe", "dbrx", "command-r"]
+
+
 def main_pre():
     print("# plume pre-tokenizer reference: llama.cpp (llama-cpp-python %s), %s's vocabulary with"
           " tokenizer.ggml.pre replaced" % (llama_cpp.__version__, os.path.basename(MODEL)))
     print("# regenerate: scripts/ref/tokenizer_ref.py --pre")
-    for pre in ["default", "gpt-2", "llama-bpe", "qwen2"]:
+    for pre in PRES:
         llm = llama_cpp.Llama(model_path=vocab_copy(pre), vocab_only=True, verbose=False)
         print("pre " + pre)
         for s in BASE + ["Hello , world . It ' s ok 's", "a ' . b", "x ' ' y 're 've 'll"]:
