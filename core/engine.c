@@ -21,9 +21,9 @@ static int level_of(const char *s)
 	return PLUME_LOG_WARN;
 }
 
-static int open_plugin(struct plume_engine *e, uint32_t kind, const char *name,
-		       struct plume_plugin **p, const struct plume_config **view,
-		       struct plume_error *err)
+static int open_plugin_cfg(struct plume_engine *e, struct plume_cfg *cfg, uint32_t kind,
+			   const char *name, struct plume_plugin **p,
+			   const struct plume_config **view, struct plume_error *err)
 {
 	char section[300];
 	int rc = plume_plugin_open(kind, name, e->search_path, p, err);
@@ -31,19 +31,26 @@ static int open_plugin(struct plume_engine *e, uint32_t kind, const char *name,
 	if (rc)
 		return rc;
 	snprintf(section, sizeof(section), "%s.%s", plume_kind_name(kind), (*p)->desc.name);
-	return plume_cfg_plugin_view(e->cfg, section, &(*p)->desc, view, err);
+	return plume_cfg_plugin_view(cfg, section, &(*p)->desc, view, err);
+}
+
+static int open_plugin(struct plume_engine *e, uint32_t kind, const char *name,
+		       struct plume_plugin **p, const struct plume_config **view,
+		       struct plume_error *err)
+{
+	return open_plugin_cfg(e, e->cfg, kind, name, p, view, err);
 }
 
 /* Sections for plugins not in use are still validated against the plugin
  * they name, so a typo in [strategy.beam] is caught even when greedy runs. */
-static int check_other_sections(struct plume_engine *e, struct plume_error *err)
+static int check_sections(struct plume_engine *e, struct plume_cfg *cfg, struct plume_error *err)
 {
 	static const uint32_t kinds[] = {PLUME_KIND_BACKEND, PLUME_KIND_TOKENIZER,
 					 PLUME_KIND_STRATEGY};
-	int n = plume_cfg_n_entries(e->cfg);
+	int n = plume_cfg_n_entries(cfg);
 
 	for (int i = 0; i < n; i++) {
-		const char *sec = plume_cfg_entry_section(e->cfg, i);
+		const char *sec = plume_cfg_entry_section(cfg, i);
 		struct plume_plugin *p = NULL;
 		int rc = PLUME_OK;
 
@@ -55,13 +62,18 @@ static int check_other_sections(struct plume_engine *e, struct plume_error *err)
 				continue;
 			if (plume_plugin_open(kinds[k], sec + kl + 1, e->search_path, &p, err))
 				break; /* reported below as unclaimed */
-			rc = plume_cfg_validate_section(e->cfg, sec, &p->desc, err);
+			rc = plume_cfg_validate_section(cfg, sec, &p->desc, err);
 			plume_plugin_close(p);
 			if (rc)
 				return rc;
 		}
 	}
-	return plume_cfg_check_unclaimed(e->cfg, err);
+	return plume_cfg_check_unclaimed(cfg, err);
+}
+
+static int check_other_sections(struct plume_engine *e, struct plume_error *err)
+{
+	return check_sections(e, e->cfg, err);
 }
 
 static int setup_tokenizer(struct plume_engine *e, struct plume_error *err)
@@ -122,6 +134,7 @@ static int setup_kv(struct plume_engine *e, struct plume_error *err)
 	/* Every live sequence may hold a private copy of each block in the
 	 * worst case, plus one block each for copy-on-write of a shared tail. */
 	n_blocks = per_seq * e->max_live + e->max_live;
+	e->kv_live = e->max_live;
 	rc = b->kv_block_bytes(e->backend_ctx, bs, e->kv_type, &block_bytes, err);
 	if (rc)
 		return rc;
@@ -244,6 +257,7 @@ void plume_engine_destroy(struct plume_engine *e)
 {
 	if (!e)
 		return;
+	plume_engine_strategy_use(e, NULL, NULL);
 	plume_kv_fini(&e->kv);
 	if (e->strategy_ctx)
 		e->strategy->ops.strategy.destroy(e->strategy_ctx);
@@ -361,4 +375,133 @@ int plume_engine_chat_format(struct plume_engine *e, const char *user, char **ou
 	return plume_chat_format(plume_model_chat_template(e->model),
 				 plume_cfg_str(e->cfg, "generate", "chat_template"),
 				 plume_cfg_str(e->cfg, "generate", "system"), user, out, err);
+}
+
+/* ---- strategies swapped on one engine (plume ab) ---------------------- */
+
+struct plume_engine_strategy {
+	struct plume_plugin *plugin;
+	void *ctx;
+	uint32_t flags, max_live;
+	struct plume_cfg *cfg;
+};
+
+/* Keys that shape what plume_engine_create loaded: an arm may not change
+ * them without a second engine. */
+static const char *const engine_keys[][2] = {
+	{"engine", "backend"}, {"engine", "tokenizer"},	{"engine", "plugin_path"},
+	{"engine", "threads"}, {"model", "path"},	{"model", "context"},
+	{"model", "kv_type"},  {"model", "kv_block"},	{"model", "batch"},
+};
+
+int plume_engine_strategy_create(struct plume_engine *e, struct plume_cfg *cfg,
+				 struct plume_engine_strategy **out, struct plume_error *err)
+{
+	struct plume_cfg *base = e->swapped ? e->base_cfg : e->cfg;
+	struct plume_engine_strategy *s;
+	struct plume_engine_params params = e->params;
+	const struct plume_config *view;
+	char section[300];
+	int rc;
+
+	for (size_t i = 0; i < sizeof(engine_keys) / sizeof(engine_keys[0]); i++) {
+		const char *sec = engine_keys[i][0], *key = engine_keys[i][1];
+
+		if (strcmp(plume_cfg_str(cfg, sec, key), plume_cfg_str(base, sec, key)))
+			return plume_error_set(err, PLUME_ERR_INVALID,
+					       "%s.%s = '%s' differs from the loaded engine's '%s' (one model load serves every strategy: only engine.strategy, engine.seed, generate.* and strategy.* may differ)",
+					       sec, key, plume_cfg_str(cfg, sec, key),
+					       plume_cfg_str(base, sec, key));
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory");
+	s->cfg = cfg;
+	rc = open_plugin_cfg(e, cfg, PLUME_KIND_STRATEGY, plume_cfg_str(cfg, "engine", "strategy"),
+			     &s->plugin, &view, err);
+	if (rc)
+		goto fail;
+	params.seed = (uint64_t)plume_cfg_int(cfg, "engine", "seed");
+	rc = s->plugin->ops.strategy.create(e->host, view, &params, &s->ctx, err);
+	if (rc) {
+		s->ctx = NULL;
+		plume_error_prefix(err, "%s", s->plugin->path);
+		goto fail;
+	}
+	s->flags = s->plugin->ops.strategy.flags(s->ctx);
+	s->max_live = s->plugin->ops.strategy.max_live(s->ctx);
+	if (s->max_live < 1)
+		s->max_live = 1;
+	/* the loaded backend and tokenizer claim their sections of cfg */
+	snprintf(section, sizeof(section), "backend.%s", e->backend->desc.name);
+	rc = plume_cfg_validate_section(cfg, section, &e->backend->desc, err);
+	if (rc)
+		goto fail;
+	snprintf(section, sizeof(section), "tokenizer.%s", e->tokenizer->desc.name);
+	rc = plume_cfg_validate_section(cfg, section, &e->tokenizer->desc, err);
+	if (rc)
+		goto fail;
+	rc = check_sections(e, cfg, err);
+	if (rc)
+		goto fail;
+	*out = s;
+	return PLUME_OK;
+fail:
+	plume_engine_strategy_destroy(s);
+	return rc;
+}
+
+int plume_engine_strategy_use(struct plume_engine *e, struct plume_engine_strategy *s,
+			      struct plume_error *err)
+{
+	struct plume_engine_strategy base;
+	const struct plume_engine_strategy *to = s;
+
+	if (!s && !e->swapped)
+		return PLUME_OK;
+	if (!e->swapped) {
+		e->base_cfg = e->cfg;
+		e->base_strategy = e->strategy;
+		e->base_strategy_ctx = e->strategy_ctx;
+		e->base_flags = e->strategy_flags;
+		e->base_max_live = e->max_live;
+		e->swapped = 1;
+	}
+	if (!s) {
+		base.plugin = e->base_strategy;
+		base.ctx = e->base_strategy_ctx;
+		base.flags = e->base_flags;
+		base.max_live = e->base_max_live;
+		base.cfg = e->base_cfg;
+		to = &base;
+	}
+	e->cfg = to->cfg;
+	e->strategy = to->plugin;
+	e->strategy_ctx = to->ctx;
+	e->strategy_flags = to->flags;
+	e->max_live = to->max_live;
+	if (!s)
+		e->swapped = 0;
+	if (e->max_live > e->kv_live && e->backend_ctx) {
+		/* a strategy keeping more sequences: a larger pool (none is in use) */
+		plume_kv_fini(&e->kv);
+		memset(&e->kv, 0, sizeof(e->kv));
+		return setup_kv(e, err);
+	}
+	return PLUME_OK;
+}
+
+void plume_engine_strategy_destroy(struct plume_engine_strategy *s)
+{
+	if (!s)
+		return;
+	if (s->ctx)
+		s->plugin->ops.strategy.destroy(s->ctx);
+	plume_plugin_close(s->plugin);
+	free(s);
+}
+
+const struct plume_plugin *plume_engine_strategy_plugin(const struct plume_engine_strategy *s)
+{
+	return s->plugin;
 }

@@ -91,5 +91,33 @@ void plume_gen_result_free(struct plume_gen_result *res);
 typedef int (*plume_logits_fn)(void *user, size_t pos, const float *logits, uint32_t n_vocab);
 int plume_engine_eval(struct plume_engine *e, const int32_t *ids, size_t n_ids,
 		      plume_logits_fn on_logits, void *user, struct plume_error *err);
+/* The same, with logits computed and reported only for positions >= from
+ * (perplexity scores half of each window, ab the generated part). */
+int plume_engine_eval_from(struct plume_engine *e, const int32_t *ids, size_t n_ids,
+			   size_t from, plume_logits_fn on_logits, void *user,
+			   struct plume_error *err);
+
+/* Several strategy configurations on one engine (plume ab): the model,
+ * backend and tokenizer stay loaded, only the strategy plugin and the config
+ * that generate.* keys are read from change.
+ *
+ * plume_engine_strategy_create opens the strategy that cfg names
+ * (engine.strategy, with its [strategy.NAME] section), creates it and checks
+ * cfg the way plume_engine_create checks a config (every section claimed);
+ * cfg must agree with the engine's config on the keys that shape the loaded
+ * model and backend (model.*, engine.backend, tokenizer, threads,
+ * plugin_path), else PLUME_ERR_INVALID naming the key. cfg is borrowed and
+ * must outlive the handle. plume_engine_strategy_use makes it the strategy
+ * of the following requests (NULL: the engine's own again), growing the KV
+ * pool when it keeps more live sequences. A handle is destroyed when no
+ * longer in use (after use(e, NULL) or plume_engine_destroy). */
+struct plume_engine_strategy;
+int plume_engine_strategy_create(struct plume_engine *e, struct plume_cfg *cfg,
+				 struct plume_engine_strategy **out, struct plume_error *err);
+int plume_engine_strategy_use(struct plume_engine *e, struct plume_engine_strategy *s,
+			      struct plume_error *err);
+void plume_engine_strategy_destroy(struct plume_engine_strategy *s);
+/* The plugin of a handle (name, path) */
+const struct plume_plugin *plume_engine_strategy_plugin(const struct plume_engine_strategy *s);
 
 #endif

@@ -24,6 +24,15 @@ struct plume_engine {
 	uint32_t strategy_flags;
 	uint32_t max_live;
 
+	/* the strategy the engine was created with, while another one made by
+	 * plume_engine_strategy_create is in use (swapped = 1) */
+	int swapped;
+	struct plume_cfg *base_cfg;
+	struct plume_plugin *base_strategy;
+	void *base_strategy_ctx;
+	uint32_t base_flags, base_max_live;
+	uint32_t kv_live;         /* live sequences the KV pool was sized for */
+
 	struct plume_kv kv;
 	uint32_t n_ctx;
 	uint32_t n_batch;

@@ -848,6 +848,13 @@ void plume_gen_result_free(struct plume_gen_result *res)
 int plume_engine_eval(struct plume_engine *e, const int32_t *ids, size_t n_ids,
 		      plume_logits_fn on_logits, void *user, struct plume_error *err)
 {
+	return plume_engine_eval_from(e, ids, n_ids, 0, on_logits, user, err);
+}
+
+int plume_engine_eval_from(struct plume_engine *e, const int32_t *ids, size_t n_ids,
+			   size_t from, plume_logits_fn on_logits, void *user,
+			   struct plume_error *err)
+{
 	const struct plume_model_desc *d = e->desc;
 	struct plume_kv_table table = {0};
 	uint32_t *lidx = NULL, *seqi = NULL;
@@ -877,6 +884,7 @@ int plume_engine_eval(struct plume_engine *e, const int32_t *ids, size_t n_ids,
 		struct plume_batch b = {.size = sizeof(b), .abi_minor = PLUME_ABI_MINOR};
 		const uint32_t *tables[1];
 		uint32_t nblk[1];
+		uint32_t n_log = 0, l0;
 
 		for (uint32_t j = 0; j < n; j++) {
 			uint32_t cs, cd;
@@ -884,9 +892,11 @@ int plume_engine_eval(struct plume_engine *e, const int32_t *ids, size_t n_ids,
 			rc = plume_kv_prepare_write(&e->kv, &table, (uint32_t)(done + j), &cs, &cd, err);
 			if (rc)
 				goto out;
-			lidx[j] = j;
+			if (done + j >= from)
+				lidx[n_log++] = j;
 			pos[j] = (int32_t)(done + j);
 		}
+		l0 = n - n_log; /* logits rows are the batch's last n_log tokens */
 		tables[0] = table.ids;
 		nblk[0] = table.n;
 		b.n_tokens = n;
@@ -896,7 +906,7 @@ int plume_engine_eval(struct plume_engine *e, const int32_t *ids, size_t n_ids,
 		b.n_seqs = 1;
 		b.block_tables = tables;
 		b.n_blocks = nblk;
-		b.n_logits = n;
+		b.n_logits = n_log;
 		b.logits_idx = lidx;
 		b.logits = logits;
 		rc = e->backend->ops.backend.forward(e->backend_ctx, &b, err);
@@ -904,8 +914,8 @@ int plume_engine_eval(struct plume_engine *e, const int32_t *ids, size_t n_ids,
 			plume_error_prefix(err, "backend %s", e->backend->desc.name);
 			goto out;
 		}
-		for (uint32_t j = 0; j < n; j++) {
-			rc = on_logits(user, done + j, logits + (size_t)j * d->n_vocab, d->n_vocab);
+		for (uint32_t j = 0; j < n_log; j++) {
+			rc = on_logits(user, done + l0 + j, logits + (size_t)j * d->n_vocab, d->n_vocab);
 			if (rc)
 				goto out;
 		}

@@ -40,5 +40,7 @@ int cmd_config(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
+int cmd_ab(int argc, char **argv);
+int cmd_perplexity(int argc, char **argv);
 
 #endif

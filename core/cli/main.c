@@ -20,6 +20,9 @@ static const char usage[] =
 	"  tokenize  -c CONF TEXT|- [--json] [--add-special] [--parse-special]\n"
 	"  eval      -c CONF (--ids 1,2,3 | -p TEXT) [--top K] [--json]   teacher-forced logits\n"
 	"  bench     -c CONF [-p 512] [-n 128] [-r 5] [--json]   prefill / decode tokens per second\n"
+	"  ab        -c CONF --prompts FILE --arm NAME[=strategy:X,S.K=V] ... [--seeds N] [-n N]\n"
+	"            [--json [FILE]] [--csv FILE]              paired A/B test of decoding strategies\n"
+	"  perplexity -c CONF -f FILE [--ctx N] [--json]       perplexity as llama.cpp's perplexity tool\n"
 	"  info      MODEL.gguf [--json]                       metadata and tensor table\n"
 	"  plugins   [-c CONF] [--json]                        discovered plugins\n"
 	"  config    -c CONF --explain                         effective config and origins\n"
@@ -218,7 +221,8 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{"run", cmd_run},         {"tokenize", cmd_tokenize}, {"info", cmd_info},
 		{"plugins", cmd_plugins}, {"config", cmd_config},     {"bench", cmd_bench},
-		{"eval", cmd_eval},       {"chat", cmd_chat},
+		{"eval", cmd_eval},       {"chat", cmd_chat},         {"ab", cmd_ab},
+		{"perplexity", cmd_perplexity},
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
