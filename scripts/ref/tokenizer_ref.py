@@ -4,7 +4,7 @@ for them on the default model's vocabulary (through llama-cpp-python).
 
     /opt/plume-ref/bin/python scripts/ref/tokenizer_ref.py > tests/data/tokenizer/smollm2_ref.txt
 
-    /opt/plume-ref/bin/python scripts/ref/tokenizer_ref.py --pre > tests/data/tokenizer/smollm2_pre_ref.txt
+    /opt/plume-ref/bin/python scripts/ref/tokenizer_ref.py --pre | gzip -9n > tests/data/tokenizer/smollm2_pre_ref.txt.gz
 
 (venv as in scripts/ref/make_golden.py). For each string: its bytes (hex),
 the ids without and with special-token parsing (no BOS/EOS), and the
@@ -25,6 +25,7 @@ MODEL = os.path.join(os.environ.get("PLUME_MODEL_DIR", os.path.expanduser("~/.ca
                      "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tok_corpus  # noqa: E402
 from tok_corpus import BASE, INVALID  # noqa: E402  (the shared corpus's first strings)
 
 
@@ -87,18 +88,21 @@ def detokenize(llm, ids):
 # Pre-tokenizers checked on this vocabulary (the others also have a vocabulary
 # of their own in tests/tok_corpus).
 PRES = ["default", "gpt-2", "llama-bpe", "qwen2", "falcon", "deepseek-llm", "deepseek-coder", "qwen35",
-        "bloom", "poro-chat", "viking", "minicpm5", "stablelm2", "chatglm-bpe", "dbrx", "command-r"]
+        "bloom", "poro-chat", "viking", "minicpm5", "stablelm2", "chatglm-bpe", "dbrx", "command-r",
+        "gpt-4o", "tekken", "deepseek-v3"]
 
 
 def main_pre():
     print("# plume pre-tokenizer reference: llama.cpp (llama-cpp-python %s), %s's vocabulary with"
           " tokenizer.ggml.pre replaced" % (llama_cpp.__version__, os.path.basename(MODEL)))
     print("# regenerate: scripts/ref/tokenizer_ref.py --pre")
+    # the whole shared corpus (~830 strings) and a few clean_spaces cases
+    strings = tok_corpus.corpus(seed=3) + ["Hello , world . It ' s ok 's", "a ' . b", "x ' ' y 're 've 'll"]
     for pre in PRES:
         llm = llama_cpp.Llama(model_path=vocab_copy(pre), vocab_only=True, verbose=False)
         print("pre " + pre)
-        for s in BASE + ["Hello , world . It ' s ok 's", "a ' . b", "x ' ' y 're 've 'll"]:
-            b = s.encode()
+        for s in strings:
+            b = s if isinstance(s, bytes) else s.encode()
             ids = llm.tokenize(b, add_bos=False, special=False)
             print("s " + b.hex())
             print("ids " + " ".join(map(str, ids)))

@@ -73,6 +73,16 @@ static const struct pretok table[] = {
 	{"gpt3-finnish", PRETOK_BLOOM, 0, 1, 0, 0, 0},
 	{"poro-chat", PRETOK_BLOOM, 0, 0, 0, 0, 0},
 	{"viking", PRETOK_VIKING, 0, 0, 0, 0, 0},
+	{"gpt-4o", PRETOK_GPT4O, 0, 0, 0, 0, 0},
+	{"llama4", PRETOK_GPT4O, 0, 0, 0, 0, 0},
+	{"kanana2", PRETOK_GPT4O, 0, 0, 0, 0, 0},
+	{"talkie", PRETOK_GPT4O, 0, 0, 0, 0, 0},
+	{"minimax-m2", PRETOK_GPT4O, 0, 0, 0, 0, 0},
+	{"tekken", PRETOK_TEKKEN, 1, 0, 1, 0, 0},
+	{"deepseek-v3", PRETOK_DEEPSEEK3, 0, 0, 0, 0, 0},
+	{"hunyuan-dense", PRETOK_DEEPSEEK3, 0, 0, 0, 0, 0},
+	{"joyai-llm", PRETOK_DEEPSEEK3, 0, 0, 0, 0, 0},
+	{"hy_v4", PRETOK_DEEPSEEK3, 0, 0, 0, 0, 0},
 	/* SentencePiece-style BPE */
 	{"gemma4", PRETOK_NEWLINES, 0, 1, 0, 0, 1},
 	{"granite-embed-multi-311m", PRETOK_NEWLINES, 0, 1, 0, 0, 1},
@@ -220,19 +230,22 @@ size_t pretok_llama3_word(const struct chars *c, size_t i, size_t end, size_t ma
 		return j - i;
 	}
 #undef LM
-	/* \s*[\r\n]+ : the longest whitespace prefix ending in CR/LF */
-	{
-		size_t last = 0;
-
-		for (j = i; j < end && S(j); j++)
-			if (c->cp[j] == '\r' || c->cp[j] == '\n')
-				last = j + 1;
-		if (last)
-			return last - i;
-	}
 	if (S(i))
-		return spaces(c, i, end);
+		return pretok_spaces_word(c, i, end);
 	return 1;
+}
+
+size_t pretok_spaces_word(const struct chars *c, size_t i, size_t end)
+{
+	size_t j, last = 0;
+
+	/* \s*[\r\n]+ : the longest whitespace prefix ending in CR/LF */
+	for (j = i; j < end && S(j); j++)
+		if (c->cp[j] == '\r' || c->cp[j] == '\n')
+			last = j + 1;
+	if (last)
+		return last - i;
+	return j > i ? spaces(c, i, end) : 0;
 }
 
 static int decode(const char *text, size_t n, struct chars *c, void *(*re)(void *, size_t))

@@ -32,6 +32,9 @@ enum pretok_kind {
 	PRETOK_BLOOM = 20,          /* ` ?[^(\s|.,!?…。，、।۔،)]+` */
 	PRETOK_VIKING = 21,         /* bloom; \p{N} */
 	PRETOK_MINICPM5 = 22,       /* \p{N}{1,3}; Llama 3 shape with \p{N}+ */
+	PRETOK_GPT4O = 23,          /* case-aware words, contractions, \p{N}{1,3} */
+	PRETOK_TEKKEN = 24,         /* case-aware words, \p{N} */
+	PRETOK_DEEPSEEK3 = 25,      /* \p{N}{1,3}; Han and kana; punctuation-led ASCII words, ... */
 };
 
 struct pretok {

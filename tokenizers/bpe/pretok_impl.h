@@ -25,6 +25,11 @@ size_t pretok_gpt2_word(const struct chars *c, size_t i, size_t end);
 /* Llama 3 family at i: \p{N}{1,max_digits}; marks join letters (Qwen3.5). */
 size_t pretok_llama3_word(const struct chars *c, size_t i, size_t end, size_t max_digits, int marks);
 
+/* Whitespace at i: \s*[\r\n]+ (up to the last CR/LF of the run), else
+ * \s+(?!\S) (all but the last when more than one and text follows), else
+ * the run. 0 when i is no whitespace. */
+size_t pretok_spaces_word(const struct chars *c, size_t i, size_t end);
+
 /* The regex lists of `default`, `falcon`, `deepseek-llm`,
  * `deepseek-coder`, `bloom`, `viking` and `minicpm5`. */
 int pretok_split_seq(int kind, const struct chars *c, size_t base, struct span_list *out,

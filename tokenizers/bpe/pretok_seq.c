@@ -293,6 +293,157 @@ static size_t m_llama3_nplus(const struct chars *c, size_t i, size_t end, size_t
 	return pretok_llama3_word(c, i, end, (size_t)-1, 0);
 }
 
+/* ---- case-aware words (gpt-4o, tekken) ----------------------------------
+ * [^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+C?
+ * |[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*C?
+ * X: a letter that is not a-z; Y: a letter that is not A-Z (so any
+ * non-ASCII letter is both). C: 's 't 're 've 'm 'll 'd (either case),
+ * gpt-4o only. Backtracking made explicit: X* takes its longest run, Y+
+ * the run after it; if that is empty, X* gives back characters until the
+ * one after it is a Y. */
+#define XL(j) (L(j) && !(c->cp[j] >= 'a' && c->cp[j] <= 'z'))
+#define YL(j) (L(j) && !(c->cp[j] >= 'A' && c->cp[j] <= 'Z'))
+
+static size_t contraction_ci(const struct chars *c, size_t i, size_t end)
+{
+	uint32_t a, b;
+
+	if (i + 1 >= end || c->cp[i] != '\'')
+		return 0;
+	a = c->cp[i + 1] | 0x20;
+	if (c->cp[i + 1] < 128 && (a == 's' || a == 't' || a == 'm' || a == 'd'))
+		return 2;
+	if (i + 2 >= end || c->cp[i + 1] >= 128 || c->cp[i + 2] >= 128)
+		return 0;
+	b = c->cp[i + 2] | 0x20;
+	return (a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l') ? 3 : 0;
+}
+
+/* The letters part at p: end of the match, or 0 when neither alternative
+ * matches. */
+static size_t case_word(const struct chars *c, size_t p, size_t end)
+{
+	size_t e1 = p, e2;
+
+	while (e1 < end && XL(e1))
+		e1++;
+	for (e2 = e1; e2 < end && YL(e2);)
+		e2++;
+	if (e2 > e1)
+		return e2;
+	for (size_t k = e1; k > p; k--)
+		if (YL(k - 1))
+			return k; /* X* = [p, k - 1), Y+ = [k - 1, k) */
+	return e1 > p ? e1 : 0; /* second alternative: X+ then an empty Y* */
+}
+
+static size_t case_aware(const struct chars *c, size_t i, size_t end, size_t max_digits, int contractions,
+			 const char *after_punct)
+{
+	size_t j, e;
+
+	/* [^\r\n\p{L}\p{N}]? then the letters */
+	j = i + (!L(i) && !N(i) && c->cp[i] != '\r' && c->cp[i] != '\n' && i + 1 < end);
+	if (j < end && (e = case_word(c, j, end))) {
+		if (contractions)
+			e += contraction_ci(c, e, end);
+		return e - i;
+	}
+	if (N(i)) {
+		for (j = i; j < end && N(j) && j - i < max_digits; j++)
+			;
+		return j - i;
+	}
+	/* ` ?[^\s\p{L}\p{N}]+[\r\n/]*` */
+	j = i + (c->cp[i] == ' ' && i + 1 < end);
+	if (!S(j) && !L(j) && !N(j)) {
+		while (j < end && !S(j) && !L(j) && !N(j))
+			j++;
+		while (j < end && c->cp[j] < 128 && strchr(after_punct, (int)c->cp[j]) && c->cp[j])
+			j++;
+		return j - i;
+	}
+	return pretok_spaces_word(c, i, end);
+}
+
+static size_t m_gpt4o(const struct chars *c, size_t i, size_t end, size_t *next)
+{
+	(void)next;
+	return case_aware(c, i, end, 3, 1, "\r\n/");
+}
+
+static size_t m_tekken(const struct chars *c, size_t i, size_t end, size_t *next)
+{
+	(void)next;
+	return case_aware(c, i, end, 1, 0, "\r\n/");
+}
+
+/* ---- deepseek-v3 --------------------------------------------------------
+ * \p{N}{1,3} ; [一-龥぀-ゟ゠-ヿ]+ ;
+ * [!-/:-@[-`{-~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
+static int kana_han(const struct chars *c, size_t j)
+{
+	uint32_t cp = c->cp[j];
+
+	return (cp >= 0x4E00 && cp <= 0x9FA5) || (cp >= 0x3040 && cp <= 0x30FF);
+}
+
+static size_t m_kana_han(const struct chars *c, size_t i, size_t end, size_t *next)
+{
+	size_t j = i;
+
+	(void)next;
+	RUN(kana_han(c, j));
+}
+
+static int ascii_alpha(uint32_t cp)
+{
+	return (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z');
+}
+
+/* [\p{P}\p{S}] (for ASCII characters llama.cpp's collapsed classes are
+ * the Unicode ones: P !"#%&'()*,-./:;?@[\]_{} and S $+<=>^`|~) */
+static int ps(const struct chars *c, size_t j)
+{
+	return P(j) || (c->fl[j] & UC_SYMBOL);
+}
+
+#define LM(j) (c->fl[j] & (UC_LETTER | UC_MARK))
+
+static size_t m_ds3(const struct chars *c, size_t i, size_t end, size_t *next)
+{
+	uint32_t cp = c->cp[i];
+	size_t j;
+
+	(void)next;
+	/* one ASCII punctuation or symbol character, then ASCII letters */
+	if (cp > 32 && cp < 127 && !ascii_alpha(cp) && !(cp >= '0' && cp <= '9') && i + 1 < end &&
+	    ascii_alpha(c->cp[i + 1])) {
+		for (j = i + 1; j < end && ascii_alpha(c->cp[j]); j++)
+			;
+		return j - i;
+	}
+	/* [^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+ */
+	j = i + (!L(i) && !ps(c, i) && cp != '\r' && cp != '\n' && i + 1 < end && LM(i + 1));
+	if (LM(j)) {
+		while (j < end && LM(j))
+			j++;
+		return j - i;
+	}
+	/* ` ?[\p{P}\p{S}]+[\r\n]*` */
+	j = i + (cp == ' ' && i + 1 < end && ps(c, i + 1));
+	if (ps(c, j)) {
+		while (j < end && ps(c, j))
+			j++;
+		while (j < end && (c->cp[j] == '\r' || c->cp[j] == '\n'))
+			j++;
+		return j - i;
+	}
+	if (S(i))
+		return pretok_spaces_word(c, i, end);
+	return 0;
+}
+
 static const matcher_fn l_default[] = {m_punct, m_gpt2, m_numbers, m_digits3, NULL};
 static const matcher_fn l_falcon[] = {m_punct_bt, m_gpt2, m_digits3, NULL};
 static const matcher_fn l_ds_llm[] = {m_crlf, m_ws_latin, m_ws_dspunct, m_ws_end, m_cjk, m_numbers, NULL};
@@ -300,6 +451,9 @@ static const matcher_fn l_ds_coder[] = {m_crlf, m_ws_letters, m_ws_punct, m_cjk,
 static const matcher_fn l_bloom[] = {m_bloom, NULL};
 static const matcher_fn l_viking[] = {m_bloom, m_number, NULL};
 static const matcher_fn l_minicpm5[] = {m_numbers3, m_llama3_nplus, NULL};
+static const matcher_fn l_gpt4o[] = {m_gpt4o, NULL};
+static const matcher_fn l_tekken[] = {m_tekken, NULL};
+static const matcher_fn l_ds3[] = {m_numbers3, m_kana_han, m_ds3, NULL};
 
 int pretok_split_seq(int kind, const struct chars *c, size_t base, struct span_list *out,
 		     realloc_fn re)
@@ -310,6 +464,9 @@ int pretok_split_seq(int kind, const struct chars *c, size_t base, struct span_l
 				  : kind == PRETOK_BLOOM	       ? l_bloom
 				  : kind == PRETOK_VIKING	       ? l_viking
 				  : kind == PRETOK_MINICPM5	       ? l_minicpm5
+				  : kind == PRETOK_GPT4O	       ? l_gpt4o
+				  : kind == PRETOK_TEKKEN	       ? l_tekken
+				  : kind == PRETOK_DEEPSEEK3	       ? l_ds3
 								 : l_default;
 	struct piece_list a = {0}, b = {0}, *cur = &a, *nxt = &b;
 	int rc = cut(&a, 0, re) || cut(&a, c->n, re);
