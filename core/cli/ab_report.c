@@ -116,8 +116,13 @@ static void fmt_num(char *buf, size_t n, double v)
 
 static void print_snippet(FILE *out, const char *t, size_t len, size_t max)
 {
-	size_t n = len < max ? len : max;
+	size_t n;
 
+	while (len && (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')) {
+		t++;
+		len--;
+	}
+	n = len < max ? len : max;
 	/* cut at a UTF-8 boundary */
 	while (n < len && n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
 		n--;
