@@ -17,7 +17,7 @@ import os
 import struct
 import sys
 
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
 
 CACHE = os.environ.get("PLUME_CACHE") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "plume")
@@ -109,6 +109,52 @@ def build(meta):
     return tok, pre
 
 
+def spm_merges(tokens, scores, types):
+    """Merges for a SentencePiece vocabulary as transformers' converter
+    derives them: every split of a normal token into two tokens, ranked by
+    the merged token's score (higher first), then by the parts' ids."""
+    vocab = {}
+    for i, t in enumerate(tokens):
+        vocab.setdefault(t, i)
+    merges = []
+    for i, t in enumerate(tokens):
+        if types[i] != 1 or len(t) < 2:
+            continue
+        local = [(t[:k], t[k:]) for k in range(1, len(t)) if t[:k] in vocab and t[k:] in vocab]
+        local.sort(key=lambda lr: (vocab[lr[0]], vocab[lr[1]]))
+        merges += [(lr, scores[i]) for lr in local]
+    merges.sort(key=lambda m: -m[1])
+    return vocab, [m[0] for m in merges]
+
+
+def build_spm(meta):
+    """SentencePiece-style vocabularies (llama, gemma4) as HF runs them: BPE
+    with byte fallback; spaces as U+2581 (a leading one added for llama
+    vocabularies with add_space_prefix)."""
+    tokens, types = meta["tokenizer.ggml.tokens"], meta.get("tokenizer.ggml.token_type")
+    if meta["tokenizer.ggml.model"] == "gemma4":
+        vocab = {}
+        for i, t in enumerate(tokens):
+            vocab.setdefault(t, i)
+        merges = [tuple(m.split(" ", 1)) for m in meta["tokenizer.ggml.merges"]]
+        norm = normalizers.Replace(" ", "\u2581")
+        tok = Tokenizer(models.BPE(vocab, merges, byte_fallback=True))
+        tok.pre_tokenizer = pre_tokenizers.Split(Regex(r"[^\n]+|[\n]+"), behavior="isolated")
+    else:
+        vocab, merges = spm_merges(tokens, meta["tokenizer.ggml.scores"], types)
+        prefix = meta.get("tokenizer.ggml.add_space_prefix", True)
+        norm = normalizers.Sequence(([normalizers.Prepend("\u2581")] if prefix else []) +
+                                    [normalizers.Replace(" ", "\u2581")])
+        tok = Tokenizer(models.BPE(vocab, merges, byte_fallback=True, fuse_unk=True,
+                                   unk_token=tokens[meta.get("tokenizer.ggml.unknown_token_id", 0)]))
+    tok.normalizer = norm
+    tok.add_special_tokens([AddedToken(tokens[i], special=True, normalized=False)
+                            for i, ty in enumerate(types) if ty in (2, 3)])
+    tok.add_tokens([AddedToken(tokens[i], special=False, normalized=False)
+                    for i, ty in enumerate(types) if ty == 4])
+    return tok, meta["tokenizer.ggml.model"]
+
+
 def records(path):
     rec, rel = {}, None
     with gzip.open(path, "rt") as f:
@@ -130,11 +176,14 @@ def check(name):
     recs = list(records(path))
     rel = recs[0][0]
     meta = read_gguf(os.path.join(CACHE, rel))
-    if meta.get("tokenizer.ggml.model") != "gpt2" or meta.get("tokenizer.ggml.pre") not in PRE:
-        print("%-14s not cross-checked (model %s, pre %s)" % (name, meta.get("tokenizer.ggml.model"),
-                                                             meta.get("tokenizer.ggml.pre")))
+    model = meta.get("tokenizer.ggml.model")
+    if model in ("llama", "gemma4"):
+        tok, pre = build_spm(meta)
+    elif model != "gpt2" or meta.get("tokenizer.ggml.pre") not in PRE:
+        print("%-14s not cross-checked (model %s, pre %s)" % (name, model, meta.get("tokenizer.ggml.pre")))
         return
-    tok, pre = build(meta)
+    else:
+        tok, pre = build(meta)
     bos_ids = [r["ids"] for _, r in recs if r["s"] == b""][0]  # llama.cpp's ids for "": the BOS, if added
     n, n_invalid, agree, agree_sp, shown = 0, 0, 0, 0, 0
     for _, r in recs:
