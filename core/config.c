@@ -80,6 +80,8 @@ static const struct core_key core_keys[] = {
 		   "tokens per KV cache block"}},
 	{"model", {"batch", PLUME_OPT_INT, "512", 1, 65536, NULL,
 		   "most prompt tokens per prefill forward (longer prompts are split)"}},
+	{"model", {"swa_cache", PLUME_OPT_ENUM, "window", 1, 0, "window|full",
+		   "sliding-window layers' KV: window = keep only the blocks a query can still see, full = keep every position"}},
 	{"generate", {"max_tokens", PLUME_OPT_INT, "256", 0, 1048576, NULL,
 		      "most tokens generated per sequence"}},
 	{"generate", {"stop", PLUME_OPT_STRING, "", 1, 0, NULL,

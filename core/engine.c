@@ -117,7 +117,7 @@ static int setup_kv(struct plume_engine *e, struct plume_error *err)
 	const struct plume_backend_ops *b = &e->backend->ops.backend;
 	uint32_t bs = (uint32_t)plume_cfg_int(e->cfg, "model", "kv_block");
 	uint32_t per_seq, n_blocks;
-	uint64_t block_bytes;
+	uint64_t block_bytes, global_bytes = 0, swa_bytes = 0;
 	struct plume_kv_desc kd = {.size = sizeof(kd), .abi_minor = PLUME_ABI_MINOR};
 	int rc;
 
@@ -135,18 +135,47 @@ static int setup_kv(struct plume_engine *e, struct plume_error *err)
 	 * worst case, plus one block each for copy-on-write of a shared tail. */
 	n_blocks = per_seq * e->max_live + e->max_live;
 	e->kv_live = e->max_live;
-	rc = b->kv_block_bytes(e->backend_ctx, bs, e->kv_type, &block_bytes, err);
-	if (rc)
-		return rc;
-	e->host->log(PLUME_LOG_INFO, "engine", "kv cache: %u blocks x %u tokens, %.1f MiB",
-		     n_blocks, bs, (double)block_bytes * n_blocks / (1024.0 * 1024.0));
+	e->swa_window = 0;
+	if ((e->desc->flags & PLUME_MODEL_SLIDING_WINDOW) && e->desc->sliding_window &&
+	    b->kv_block_bytes_swa && b->kv_copy_swa &&
+	    !strcmp(plume_cfg_str(e->cfg, "model", "swa_cache"), "window")) {
+		/* The sliding-window layers keep, per sequence, the blocks of the
+		 * window behind the oldest query of a batch plus the batch itself,
+		 * one partial block at each end and one for copy-on-write. */
+		uint64_t n_pos = (uint64_t)e->desc->sliding_window - 1 + e->n_batch;
+		uint64_t swa = ((n_pos + bs - 1) / bs + 2) * e->max_live;
+
+		rc = b->kv_block_bytes_swa(e->backend_ctx, bs, e->kv_type, &global_bytes, &swa_bytes,
+					   err);
+		if (rc)
+			return rc;
+		if (swa_bytes && swa < n_blocks) {
+			kd.n_blocks_swa = (uint32_t)swa;
+			e->swa_window = e->desc->sliding_window;
+		}
+	}
+	if (e->swa_window) {
+		e->host->log(PLUME_LOG_INFO, "engine",
+			     "kv cache: %u blocks x %u tokens for the global layers (%.1f MiB), %u for the "
+			     "sliding-window layers (window %u, %.1f MiB)",
+			     n_blocks, bs, (double)global_bytes * n_blocks / (1024.0 * 1024.0),
+			     kd.n_blocks_swa, e->swa_window,
+			     (double)swa_bytes * kd.n_blocks_swa / (1024.0 * 1024.0));
+	} else {
+		rc = b->kv_block_bytes(e->backend_ctx, bs, e->kv_type, &block_bytes, err);
+		if (rc)
+			return rc;
+		e->host->log(PLUME_LOG_INFO, "engine", "kv cache: %u blocks x %u tokens, %.1f MiB",
+			     n_blocks, bs, (double)block_bytes * n_blocks / (1024.0 * 1024.0));
+	}
 	kd.n_blocks = n_blocks;
 	kd.block_size = bs;
 	kd.type = e->kv_type;
 	rc = b->kv_init(e->backend_ctx, &kd, err);
 	if (rc)
 		return rc;
-	if (plume_kv_init(&e->kv, n_blocks, bs))
+	if (plume_kv_init(&e->kv, n_blocks, bs) ||
+	    (e->swa_window && plume_kv_init(&e->kv_swa, kd.n_blocks_swa, bs)))
 		return plume_error_set(err, PLUME_ERR_NOMEM, "out of memory (kv block table)");
 	return PLUME_OK;
 }
@@ -259,6 +288,7 @@ void plume_engine_destroy(struct plume_engine *e)
 		return;
 	plume_engine_strategy_use(e, NULL, NULL);
 	plume_kv_fini(&e->kv);
+	plume_kv_fini(&e->kv_swa);
 	if (e->strategy_ctx)
 		e->strategy->ops.strategy.destroy(e->strategy_ctx);
 	if (e->backend_ctx)
@@ -485,7 +515,9 @@ int plume_engine_strategy_use(struct plume_engine *e, struct plume_engine_strate
 	if (e->max_live > e->kv_live && e->backend_ctx) {
 		/* a strategy keeping more sequences: a larger pool (none is in use) */
 		plume_kv_fini(&e->kv);
+		plume_kv_fini(&e->kv_swa);
 		memset(&e->kv, 0, sizeof(e->kv));
+		memset(&e->kv_swa, 0, sizeof(e->kv_swa));
 		return setup_kv(e, err);
 	}
 	return PLUME_OK;

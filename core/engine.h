@@ -72,6 +72,8 @@ struct plume_gen_metrics {
 	uint32_t n_prompt, n_gen;  /* n_gen: tokens of the best hypothesis */
 	uint32_t n_forward;        /* forward calls */
 	uint32_t kv_blocks_peak, kv_blocks_total, kv_block_size;
+	/* sliding-window layers' pool (0 when one pool holds every layer) */
+	uint32_t kv_swa_blocks_peak, kv_swa_blocks_total;
 	uint64_t peak_rss_bytes;
 };
 

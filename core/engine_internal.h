@@ -34,6 +34,8 @@ struct plume_engine {
 	uint32_t kv_live;         /* live sequences the KV pool was sized for */
 
 	struct plume_kv kv;
+	struct plume_kv kv_swa;   /* sliding-window layers' pool, when swa_window > 0 */
+	uint32_t swa_window;      /* window in tokens; 0: one pool for every layer */
 	uint32_t n_ctx;
 	uint32_t n_batch;
 	uint32_t kv_type;

@@ -26,6 +26,7 @@ struct seq {
 	uint32_t n_ctx_hidden, ctx_hidden_cap;
 	double score;
 	struct plume_kv_table table;
+	struct plume_kv_table swa_table; /* sliding-window layers' blocks (engine swa_window) */
 	char *text;               /* generated text so far */
 	size_t text_len, text_cap;
 	size_t streamed;          /* bytes of text already streamed */
@@ -76,6 +77,7 @@ static void seq_free(struct plume_engine *e, struct seq *q)
 	if (!q)
 		return;
 	plume_kv_table_release(&e->kv, &q->table);
+	plume_kv_table_release(&e->kv_swa, &q->swa_table);
 	free(q->tokens);
 	free(q->logits);
 	free(q->hidden);
@@ -332,7 +334,9 @@ static int api_fork(struct plume_search *s, int32_t id, int32_t *child)
 		return api_fail(s, PLUME_ERR_NOMEM, "out of memory forking", id);
 	if (grow((void **)&c->tokens, &c->cap, q->n_tokens, sizeof(int32_t)) ||
 	    seq_push_text(c, q->text ? q->text : "", q->text_len) ||
-	    plume_kv_table_fork(&s->e->kv, &c->table, &q->table, s->err))
+	    plume_kv_table_fork(&s->e->kv, &c->table, &q->table, s->err) ||
+	    (s->e->swa_window &&
+	     plume_kv_table_fork(&s->e->kv_swa, &c->swa_table, &q->swa_table, s->err)))
 		return api_fail(s, PLUME_ERR_NOMEM, "out of memory forking", id);
 	memcpy(c->tokens, q->tokens, q->n_tokens * sizeof(int32_t));
 	c->n_tokens = q->n_tokens;
@@ -478,7 +482,8 @@ static int forward(struct plume_search *s, struct fwd_item *items, uint32_t n_it
 	struct plume_batch b = {.size = sizeof(b), .abi_minor = PLUME_ABI_MINOR};
 	int32_t *tokens = NULL, *pos = NULL;
 	uint32_t *seqi = NULL, *lidx = NULL, *hidx = NULL, *nblk = NULL, *csrc = NULL, *cdst = NULL;
-	const uint32_t **tables = NULL;
+	uint32_t *ssrc = NULL, *sdst = NULL, n_scopy = 0;
+	const uint32_t **tables = NULL, **swa_tables = NULL;
 	int rc = PLUME_ERR_NOMEM;
 
 	for (uint32_t i = 0; i < n_items; i++) {
@@ -494,7 +499,13 @@ static int forward(struct plume_search *s, struct fwd_item *items, uint32_t n_it
 	nblk = malloc(n_items * sizeof(*nblk));
 	csrc = malloc(n_tok * sizeof(*csrc));
 	cdst = malloc(n_tok * sizeof(*cdst));
+	if (e->swa_window) {
+		swa_tables = malloc(n_items * sizeof(*swa_tables));
+		ssrc = malloc(n_tok * sizeof(*ssrc));
+		sdst = malloc(n_tok * sizeof(*sdst));
+	}
 	if (!tokens || !pos || !seqi || !hidx || !lidx || !tables || !nblk || !csrc || !cdst ||
+	    (e->swa_window && (!swa_tables || !ssrc || !sdst)) ||
 	    ensure_out(s, s->want_hidden ? n_tok : (n_log ? n_log : 1))) {
 		plume_error_set(s->err, PLUME_ERR_NOMEM, "out of memory building a batch");
 		goto out;
@@ -511,6 +522,14 @@ static int forward(struct plume_search *s, struct fwd_item *items, uint32_t n_it
 				goto out;
 			if (csrc[n_copy] != UINT32_MAX)
 				n_copy++;
+			if (e->swa_window) {
+				rc = plume_kv_prepare_write(&e->kv_swa, &it->q->swa_table, p,
+							    &ssrc[n_scopy], &sdst[n_scopy], s->err);
+				if (rc)
+					goto out;
+				if (ssrc[n_scopy] != UINT32_MAX)
+					n_scopy++;
+			}
 			tokens[t] = it->q->tokens[it->first + j];
 			pos[t] = (int32_t)p;
 			seqi[t] = i;
@@ -520,12 +539,20 @@ static int forward(struct plume_search *s, struct fwd_item *items, uint32_t n_it
 			lidx[k++] = t - 1;
 		tables[i] = it->q->table.ids;
 		nblk[i] = it->q->table.n;
+		if (e->swa_window)
+			swa_tables[i] = it->q->swa_table.ids;
 	}
 	if (n_copy) {
 		rc = e->backend->ops.backend.kv_copy(e->backend_ctx, csrc, cdst, n_copy, s->err);
 		if (rc)
 			goto out;
 	}
+	if (n_scopy) {
+		rc = e->backend->ops.backend.kv_copy_swa(e->backend_ctx, ssrc, sdst, n_scopy, s->err);
+		if (rc)
+			goto out;
+	}
+	b.swa_block_tables = swa_tables;
 	b.n_tokens = n_tok;
 	b.tokens = tokens;
 	b.positions = pos;
@@ -569,6 +596,10 @@ static int forward(struct plume_search *s, struct fwd_item *items, uint32_t n_it
 		}
 		t += it->count;
 		q->n_cached += it->count;
+		/* the next query (position n_cached) sees positions from
+		 * n_cached + 1 - window on: release the blocks below */
+		if (e->swa_window && q->n_cached + 1 > e->swa_window)
+			plume_kv_table_trim(&e->kv_swa, &q->swa_table, q->n_cached + 1 - e->swa_window);
 		if (it->want_logits) {
 			memcpy(q->logits, s->out_logits + (size_t)k++ * d->n_vocab,
 			       (size_t)d->n_vocab * sizeof(float));
@@ -588,6 +619,9 @@ out:
 	free(nblk);
 	free(csrc);
 	free(cdst);
+	free(swa_tables);
+	free(ssrc);
+	free(sdst);
 	return rc;
 }
 
@@ -806,6 +840,8 @@ done:
 		m->kv_blocks_peak = e->kv.peak_used;
 		m->kv_blocks_total = e->kv.n_blocks;
 		m->kv_block_size = e->kv.block_size;
+		m->kv_swa_blocks_peak = e->kv_swa.peak_used;
+		m->kv_swa_blocks_total = e->kv_swa.n_blocks;
 		if (!getrusage(RUSAGE_SELF, &ru))
 			m->peak_rss_bytes = (uint64_t)ru.ru_maxrss * 1024;
 	}
@@ -856,7 +892,7 @@ int plume_engine_eval_from(struct plume_engine *e, const int32_t *ids, size_t n_
 			   struct plume_error *err)
 {
 	const struct plume_model_desc *d = e->desc;
-	struct plume_kv_table table = {0};
+	struct plume_kv_table table = {0}, swa_table = {0};
 	uint32_t *lidx = NULL, *seqi = NULL;
 	int32_t *pos = NULL;
 	float *logits = NULL;
@@ -882,7 +918,7 @@ int plume_engine_eval_from(struct plume_engine *e, const int32_t *ids, size_t n_
 	while (done < n_ids) {
 		uint32_t n = (uint32_t)(n_ids - done < e->n_batch ? n_ids - done : e->n_batch);
 		struct plume_batch b = {.size = sizeof(b), .abi_minor = PLUME_ABI_MINOR};
-		const uint32_t *tables[1];
+		const uint32_t *tables[1], *swa_tables[1];
 		uint32_t nblk[1];
 		uint32_t n_log = 0, l0;
 
@@ -890,6 +926,9 @@ int plume_engine_eval_from(struct plume_engine *e, const int32_t *ids, size_t n_
 			uint32_t cs, cd;
 
 			rc = plume_kv_prepare_write(&e->kv, &table, (uint32_t)(done + j), &cs, &cd, err);
+			if (!rc && e->swa_window)
+				rc = plume_kv_prepare_write(&e->kv_swa, &swa_table, (uint32_t)(done + j),
+							    &cs, &cd, err);
 			if (rc)
 				goto out;
 			if (done + j >= from)
@@ -899,6 +938,9 @@ int plume_engine_eval_from(struct plume_engine *e, const int32_t *ids, size_t n_
 		l0 = n - n_log; /* logits rows are the batch's last n_log tokens */
 		tables[0] = table.ids;
 		nblk[0] = table.n;
+		swa_tables[0] = swa_table.ids;
+		if (e->swa_window)
+			b.swa_block_tables = swa_tables;
 		b.n_tokens = n;
 		b.tokens = ids + done;
 		b.positions = pos;
@@ -920,9 +962,12 @@ int plume_engine_eval_from(struct plume_engine *e, const int32_t *ids, size_t n_
 				goto out;
 		}
 		done += n;
+		if (e->swa_window && done + 1 > e->swa_window)
+			plume_kv_table_trim(&e->kv_swa, &swa_table, (uint32_t)(done + 1 - e->swa_window));
 	}
 out:
 	plume_kv_table_release(&e->kv, &table);
+	plume_kv_table_release(&e->kv_swa, &swa_table);
 	free(lidx);
 	free(seqi);
 	free(pos);

@@ -82,16 +82,31 @@ int plume_kv_table_fork(struct plume_kv *kv, struct plume_kv_table *dst,
 	memcpy(dst->ids, src->ids, src->n * sizeof(*src->ids));
 	dst->n = src->n;
 	for (uint32_t i = 0; i < src->n; i++)
-		kv->refs[src->ids[i]]++;
+		if (src->ids[i] != PLUME_KV_NO_BLOCK)
+			kv->refs[src->ids[i]]++;
 	return PLUME_OK;
 }
 
 void plume_kv_table_release(struct plume_kv *kv, struct plume_kv_table *t)
 {
 	for (uint32_t i = 0; i < t->n; i++)
-		unref(kv, t->ids[i]);
+		if (t->ids[i] != PLUME_KV_NO_BLOCK)
+			unref(kv, t->ids[i]);
 	free(t->ids);
 	memset(t, 0, sizeof(*t));
+}
+
+uint32_t plume_kv_table_trim(struct plume_kv *kv, struct plume_kv_table *t, uint32_t first_pos)
+{
+	uint32_t n = first_pos / kv->block_size, freed = 0;
+
+	for (uint32_t b = 0; b < n && b < t->n; b++)
+		if (t->ids[b] != PLUME_KV_NO_BLOCK) {
+			unref(kv, t->ids[b]);
+			t->ids[b] = PLUME_KV_NO_BLOCK;
+			freed++;
+		}
+	return freed;
 }
 
 int plume_kv_prepare_write(struct plume_kv *kv, struct plume_kv_table *t, uint32_t pos,
@@ -115,6 +130,9 @@ int plume_kv_prepare_write(struct plume_kv *kv, struct plume_kv_table *t, uint32
 		t->ids[t->n++] = id;
 		return PLUME_OK;
 	}
+	if (t->ids[b] == PLUME_KV_NO_BLOCK)
+		return plume_error_set(err, PLUME_ERR_INTERNAL,
+				       "kv: write at position %u into a released block", pos);
 	if (kv->refs[t->ids[b]] <= 1)
 		return PLUME_OK;
 	/* Shared: private copy of the block before writing into it. */

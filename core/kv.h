@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "plume/backend.h"
 
 struct plume_kv {
 	uint32_t n_blocks;
@@ -34,6 +35,10 @@ int plume_kv_table_fork(struct plume_kv *kv, struct plume_kv_table *dst,
 			const struct plume_kv_table *src, struct plume_error *err);
 /* Release every block of the table and free it. */
 void plume_kv_table_release(struct plume_kv *kv, struct plume_kv_table *t);
+/* Release the blocks that hold only positions below first_pos (a
+ * sliding-window pool: no query will attend to them again); their entries
+ * become PLUME_KV_NO_BLOCK. Returns how many references were dropped. */
+uint32_t plume_kv_table_trim(struct plume_kv *kv, struct plume_kv_table *t, uint32_t first_pos);
 
 /* Make position `pos` writable for the table's sequence: append a fresh
  * block when pos starts a new one, or replace a shared block by a private

@@ -358,9 +358,32 @@ static int build_desc(struct plume_model *m, struct plume_error *err)
 	if (d->flags & PLUME_MODEL_SLIDING_WINDOW) {
 		if ((rc = hp_u32(&h, "attention.sliding_window", &d->sliding_window, 1, 0)))
 			goto out;
-		d->rope_freq_base_swa = 10000.0f;
+		uint32_t pattern = 6;
+
+		/* llama.cpp's defaults for gemma3: base 10000 on the sliding-window
+		 * layers, every sixth layer global (pattern 6: layers 5, 11, ...) */
+		if ((rc = hp_f32(&h, "rope.freq_base_swa", &d->rope_freq_base_swa, 0, 10000.0f)) ||
+		    (rc = hp_u32(&h, "attention.sliding_window_pattern", &pattern, 0, 6)))
+			goto out;
+		if (!(d->rope_freq_base_swa > 0) || !isfinite(d->rope_freq_base_swa)) {
+			rc = plume_error_set(err, PLUME_ERR_INVALID, "%s: %s.rope.freq_base_swa = %g",
+					     plume_gguf_path(m->g), m->arch, d->rope_freq_base_swa);
+			goto out;
+		}
 		for (uint32_t l = 0; l < n_layer; l++)
-			m->layers[l].is_swa = l % 6 != 5;
+			m->layers[l].is_swa = pattern == 0 || l % pattern < pattern - 1;
+	}
+	{
+		float softcap = 0;
+
+		if ((rc = hp_f32(&h, "final_logit_softcapping", &softcap, 0, 0)))
+			goto out;
+		if (softcap != 0) {
+			rc = plume_error_set(err, PLUME_ERR_UNSUPPORTED,
+					     "%s: %s.final_logit_softcapping = %g is not supported",
+					     plume_gguf_path(m->g), m->arch, softcap);
+			goto out;
+		}
 	}
 	if (d->flags & PLUME_MODEL_EMBD_SCALE)
 		d->embd_scale = sqrtf((float)d->n_embd);

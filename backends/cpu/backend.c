@@ -1,10 +1,12 @@
 /* The CPU backend plugin: context, weight checks, KV pool, descriptor. The
  * forward itself is in forward.c. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cpu.h"
+#include "ggml_order.h"
 
 void *cpu_aligned_alloc(struct cpu_ctx *c, size_t n)
 {
@@ -71,12 +73,20 @@ static int cpu_create(const struct plume_host *host, const struct plume_config *
 	}
 	for (uint32_t h = 0; h < 65536; h++)
 		c->f16[h] = cpu_fp16_to_fp32((uint16_t)h);
+	c->gelu_f16 = host->alloc(65536 * sizeof(uint16_t));
+	if (!c->gelu_f16) {
+		host->free(c->f16);
+		host->free(c);
+		return host->error(err, PLUME_ERR_NOMEM, "cpu: out of memory for the gelu table (128 kib)");
+	}
+	go_gelu_table(c->gelu_f16);
 #if defined(__x86_64__) && defined(__GNUC__)
 	c->f16c = strcmp(isa, "scalar") && __builtin_cpu_supports("avx2") &&
 		  __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 #endif
 	c->pool = pool_create(c->n_threads);
 	if (!c->pool) {
+		host->free(c->gelu_f16);
 		host->free(c->f16);
 		host->free(c);
 		return host->error(err, PLUME_ERR_NOMEM, "cpu: cannot start %d threads", (int)params->n_threads);
@@ -108,6 +118,7 @@ static void cpu_destroy(void *ctx)
 	kv_free(c);
 	cpu_aligned_free(c, c->scratch);
 	pool_destroy(c->pool);
+	c->host->free(c->gelu_f16);
 	c->host->free(c->f16);
 	c->host->free(c);
 }
@@ -134,30 +145,21 @@ static int check_tensor(struct cpu_ctx *c, const struct plume_tensor *t, struct 
 	return PLUME_OK;
 }
 
-/* Names of the architecture flags the forward does not implement yet. */
-static const struct {
-	uint32_t flag;
-	const char *name;
-} cpu_missing_flags[] = {
-	{PLUME_MODEL_POST_NORMS, "post_norms"},
-	{PLUME_MODEL_GELU_FFN, "gelu_ffn"},
-	{PLUME_MODEL_EMBD_SCALE, "embd_scale"},
-	{PLUME_MODEL_SLIDING_WINDOW, "sliding_window"},
-};
+/* The architecture flags the forward implements; a descriptor from a newer
+ * host may carry others. */
+#define CPU_KNOWN_FLAGS                                                                       \
+	(PLUME_MODEL_TIED_OUTPUT | PLUME_MODEL_QKV_BIAS | PLUME_MODEL_QK_NORM |                 \
+	 PLUME_MODEL_POST_NORMS | PLUME_MODEL_GELU_FFN | PLUME_MODEL_EMBD_SCALE |               \
+	 PLUME_MODEL_SLIDING_WINDOW)
 
 static int check_flags(struct cpu_ctx *c, const struct plume_model_desc *m, struct plume_error *err)
 {
-	char names[128] = "";
-	size_t len = 0;
-
-	for (size_t i = 0; i < sizeof(cpu_missing_flags) / sizeof(cpu_missing_flags[0]); i++)
-		if ((m->flags & cpu_missing_flags[i].flag) && len < sizeof(names))
-			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "",
-						cpu_missing_flags[i].name);
-	if (len)
+	if (m->flags & ~(uint32_t)CPU_KNOWN_FLAGS)
 		return c->host->error(err, PLUME_ERR_UNSUPPORTED,
-				      "cpu: architecture '%s' needs %s, which the cpu forward does not implement yet",
-				      m->arch_name, names);
+				      "cpu: architecture '%s' needs model flags 0x%x, which the cpu forward does not implement",
+				      m->arch_name, m->flags & ~(uint32_t)CPU_KNOWN_FLAGS);
+	if ((m->flags & PLUME_MODEL_SLIDING_WINDOW) && !m->sliding_window)
+		return c->host->error(err, PLUME_ERR_INVALID, "cpu: sliding-window model with a window of 0");
 	return PLUME_OK;
 }
 
@@ -207,12 +209,38 @@ static int cpu_kv_block_bytes(void *ctx, uint32_t block_size, uint32_t type, uin
 	return PLUME_OK;
 }
 
+/* Layers whose K/V live in the sliding-window pool. */
+static int in_swa_pool(const struct cpu_ctx *c, uint32_t l)
+{
+	return c->n_blocks_swa && (c->m->flags & PLUME_MODEL_SLIDING_WINDOW) &&
+	       plume_model_layer(c->m, l)->is_swa;
+}
+
+static int cpu_kv_block_bytes_swa(void *ctx, uint32_t block_size, uint32_t type,
+				  uint64_t *global_bytes, uint64_t *swa_bytes, struct plume_error *err)
+{
+	struct cpu_ctx *c = ctx;
+	uint64_t all = 0;
+	uint32_t n_swa = 0;
+	int rc = cpu_kv_block_bytes(ctx, block_size, type, &all, err);
+
+	if (rc)
+		return rc;
+	if (c->m->flags & PLUME_MODEL_SLIDING_WINDOW)
+		for (uint32_t l = 0; l < c->m->n_layer; l++)
+			n_swa += plume_model_layer(c->m, l)->is_swa ? 1 : 0;
+	*swa_bytes = all / c->m->n_layer * n_swa;
+	*global_bytes = all - *swa_bytes;
+	return PLUME_OK;
+}
+
 static int cpu_kv_init(void *ctx, const struct plume_kv_desc *kv, struct plume_error *err)
 {
 	struct cpu_ctx *c = ctx;
 	const struct plume_model_desc *m = c->m;
 	uint64_t bytes = 0;
-	size_t per_layer_k, per_layer_v;
+	uint32_t n_swa = kv->size >= offsetof(struct plume_kv_desc, n_blocks_swa) + sizeof(uint32_t)
+				 ? kv->n_blocks_swa : 0;
 	int rc = cpu_kv_block_bytes(ctx, kv->block_size, kv->type, &bytes, err);
 
 	if (rc)
@@ -222,18 +250,19 @@ static int cpu_kv_init(void *ctx, const struct plume_kv_desc *kv, struct plume_e
 	kv_free(c);
 	c->kv_type = kv->type;
 	c->n_blocks = kv->n_blocks;
+	c->n_blocks_swa = (m->flags & PLUME_MODEL_SLIDING_WINDOW) ? n_swa : 0;
 	c->block_size = kv->block_size;
 	c->kv_row_k = (size_t)m->n_head_kv * m->head_dim_k * kv_elem(kv->type);
 	c->kv_row_v = (size_t)m->n_head_kv * m->head_dim_v * kv_elem(kv->type);
-	per_layer_k = c->kv_row_k * kv->block_size * kv->n_blocks;
-	per_layer_v = c->kv_row_v * kv->block_size * kv->n_blocks;
 	c->k = c->host->calloc(m->n_layer, sizeof(*c->k));
 	c->v = c->host->calloc(m->n_layer, sizeof(*c->v));
 	if (!c->k || !c->v)
 		goto nomem;
 	for (uint32_t l = 0; l < m->n_layer; l++) {
-		c->k[l] = cpu_aligned_alloc(c, per_layer_k);
-		c->v[l] = cpu_aligned_alloc(c, per_layer_v);
+		size_t nb = in_swa_pool(c, l) ? c->n_blocks_swa : kv->n_blocks;
+
+		c->k[l] = cpu_aligned_alloc(c, c->kv_row_k * kv->block_size * nb);
+		c->v[l] = cpu_aligned_alloc(c, c->kv_row_v * kv->block_size * nb);
 		if (!c->k[l] || !c->v[l])
 			goto nomem;
 	}
@@ -245,22 +274,42 @@ nomem:
 			      kv->n_blocks, (unsigned long long)bytes);
 }
 
-static int cpu_kv_copy(void *ctx, const uint32_t *src, const uint32_t *dst, uint32_t n,
-		       struct plume_error *err)
+/* Copies blocks of one pool: the sliding-window layers' (swa) or the others'. */
+static int kv_copy_pool(struct cpu_ctx *c, const uint32_t *src, const uint32_t *dst, uint32_t n,
+			int swa, struct plume_error *err)
 {
-	struct cpu_ctx *c = ctx;
 	size_t bk = c->kv_row_k * c->block_size, bv = c->kv_row_v * c->block_size;
+	uint32_t nb = swa ? c->n_blocks_swa : c->n_blocks;
 
+	if (!c->k)
+		return c->host->error(err, PLUME_ERR_INVALID, "cpu: kv_copy before kv_init");
+	if (swa && !nb)
+		return c->host->error(err, PLUME_ERR_INVALID, "cpu: kv_copy_swa without a sliding-window pool");
 	for (uint32_t i = 0; i < n; i++) {
-		if (src[i] >= c->n_blocks || dst[i] >= c->n_blocks)
-			return c->host->error(err, PLUME_ERR_RANGE, "cpu: kv_copy block %u -> %u outside the pool (%u)",
-					      src[i], dst[i], c->n_blocks);
+		if (src[i] >= nb || dst[i] >= nb)
+			return c->host->error(err, PLUME_ERR_RANGE,
+					      "cpu: kv_copy%s block %u -> %u outside the pool (%u)",
+					      swa ? "_swa" : "", src[i], dst[i], nb);
 		for (uint32_t l = 0; l < c->m->n_layer; l++) {
+			if (in_swa_pool(c, l) != swa)
+				continue;
 			memcpy(c->k[l] + dst[i] * bk, c->k[l] + src[i] * bk, bk);
 			memcpy(c->v[l] + dst[i] * bv, c->v[l] + src[i] * bv, bv);
 		}
 	}
 	return PLUME_OK;
+}
+
+static int cpu_kv_copy(void *ctx, const uint32_t *src, const uint32_t *dst, uint32_t n,
+		       struct plume_error *err)
+{
+	return kv_copy_pool(ctx, src, dst, n, 0, err);
+}
+
+static int cpu_kv_copy_swa(void *ctx, const uint32_t *src, const uint32_t *dst, uint32_t n,
+			   struct plume_error *err)
+{
+	return kv_copy_pool(ctx, src, dst, n, 1, err);
 }
 
 static int cpu_forward_op(void *ctx, const struct plume_batch *b, struct plume_error *err)
@@ -279,6 +328,8 @@ static const struct plume_backend_ops cpu_ops = {
 	.kv_init = cpu_kv_init,
 	.kv_copy = cpu_kv_copy,
 	.forward = cpu_forward_op,
+	.kv_block_bytes_swa = cpu_kv_block_bytes_swa,
+	.kv_copy_swa = cpu_kv_copy_swa,
 };
 
 static const struct plume_option cpu_options[] = {

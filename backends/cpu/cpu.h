@@ -16,10 +16,12 @@ struct cpu_ctx {
 	/* KV pool: per layer, K and V as [n_blocks][block_size][n_head_kv][head_dim] */
 	uint32_t kv_type;          /* PLUME_KV_F16 or PLUME_KV_F32 */
 	uint32_t n_blocks, block_size;
+	uint32_t n_blocks_swa;     /* > 0: the sliding-window layers have their own pool */
 	size_t kv_row_k, kv_row_v; /* bytes of one token's K / V in one layer */
 	uint8_t **k, **v;          /* [n_layer] */
 
 	float *f16; /* [65536]: every F16 bit pattern as float (exact) */
+	uint16_t *gelu_f16; /* [65536]: GELU of every F16 input, as F16 (ggml's table) */
 	int f16c;   /* the CPU has AVX2, FMA and F16C and isa is not scalar */
 
 	/* scratch, grown on demand (host memory, 64-byte aligned) */

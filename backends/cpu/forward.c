@@ -4,6 +4,7 @@
  * multiplication, K/V stored as F16, the query rounded to F16 for Q·K and
  * the softmax weights rounded to F16 for the product with V. */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cpu.h"
@@ -15,13 +16,16 @@ struct fwd {
 	const struct plume_batch *b;
 	int64_t T, E, Dq, Dk, Dv, F;
 	float *x, *xn, *q, *k, *v, *att, *g, *u, *tmp;   /* [T][..] */
-	float *rope_cos, *rope_sin;                       /* [T][n_rot/2] */
+	float *rope_cos[2], *rope_sin[2];                 /* [T][n_rot/2]: global, sliding-window layers */
 	uint8_t *act[3];                                  /* quantized inputs */
 	float *scores;                                    /* [nth][ctx] */
 	float *qh;                                        /* [nth][qh_stride]: query, key row, V accumulators */
 	int64_t qh_stride;
 	int64_t ctx;                                      /* most positions any token attends */
+	float kq_scale;                                   /* applied to q·k (1 when q is pre-scaled) */
 	uint32_t layer;
+	int swa;                                          /* this layer attends within the window */
+	int swa_pool;                                     /* and keeps its K/V in the window pool */
 };
 
 /* ---- matrix products over the pool ------------------------------------ */
@@ -50,7 +54,7 @@ static void mm_worker(void *arg, int ith, int nth)
 
 		pool_range(rows, ith, nth, &lo, &hi);
 		if (lo < hi)
-			cpu_gemm(p->w->type, k, p->w->data, cpu_row_bytes(p->w->type, k), lo, hi,
+			cpu_gemm(p->w->type, k, p->w->data, cpu_row_bytes(p->w->type, k), rows, lo, hi,
 				 p->act, p->act_row, j->n_tok, p->y, p->ldy);
 	}
 }
@@ -118,22 +122,24 @@ static void add_bias(float *y, const struct plume_tensor *b, int64_t T, int64_t 
 			y[t * n + i] += bv[i];
 }
 
-/* Angles as ggml builds them: theta = p, then *= base^(-2/n_rot) per pair. */
-static void rope_tables(struct fwd *f)
+/* Angles as ggml builds them: theta = p, then *= base^(-2/n_rot) per pair.
+ * Table 0 serves the global layers, table 1 the sliding-window layers (their
+ * own base, no scaling, as llama.cpp's gemma3 does). */
+static void rope_tables(struct fwd *f, int which, float base, float freq_scale)
 {
 	const struct plume_model_desc *m = f->m;
 	int64_t half = m->n_rot / 2;
-	float theta_scale = powf(m->rope_freq_base, -2.0f / (float)m->n_rot);
+	float theta_scale = powf(base, -2.0f / (float)m->n_rot);
 	const float *ff = m->rope_freqs ? m->rope_freqs->data : NULL;
 
 	for (int64_t t = 0; t < f->T; t++) {
 		float theta = (float)f->b->positions[t];
 
 		for (int64_t i = 0; i < half; i++) {
-			float th = (ff ? theta / ff[i] : theta) * m->rope_freq_scale;
+			float th = (ff ? theta / ff[i] : theta) * freq_scale;
 
-			f->rope_cos[t * half + i] = cosf(th);
-			f->rope_sin[t * half + i] = sinf(th);
+			f->rope_cos[which][t * half + i] = cosf(th);
+			f->rope_sin[which][t * half + i] = sinf(th);
 			theta *= theta_scale;
 		}
 	}
@@ -143,7 +149,7 @@ static void rope(struct fwd *f, float *v, int64_t t, int64_t n_head, int64_t hd)
 {
 	const struct plume_model_desc *m = f->m;
 	int64_t half = m->n_rot / 2;
-	const float *cs = f->rope_cos + t * half, *sn = f->rope_sin + t * half;
+	const float *cs = f->rope_cos[f->swa] + t * half, *sn = f->rope_sin[f->swa] + t * half;
 
 	for (int64_t h = 0; h < n_head; h++) {
 		float *x = v + h * hd;
@@ -176,13 +182,19 @@ static inline const uint8_t *kv_at(struct cpu_ctx *c, uint8_t *base, size_t row,
 	return base + ((size_t)blk * c->block_size + (size_t)(pos % c->block_size)) * row;
 }
 
+/* The block table of batch sequence s for the current layer's pool. */
+static inline const uint32_t *seq_table(const struct fwd *f, uint32_t s)
+{
+	return f->swa_pool ? f->b->swa_block_tables[s] : f->b->block_tables[s];
+}
+
 static void kv_write(struct fwd *f)
 {
 	struct cpu_ctx *c = f->c;
 	int f16 = c->kv_type == PLUME_KV_F16;
 
 	for (int64_t t = 0; t < f->T; t++) {
-		const uint32_t *table = f->b->block_tables[f->b->seq[t]];
+		const uint32_t *table = seq_table(f, f->b->seq[t]);
 		uint8_t *kd = (uint8_t *)kv_at(c, c->k[f->layer], c->kv_row_k, table, f->b->positions[t]);
 		uint8_t *vd = (uint8_t *)kv_at(c, c->v[f->layer], c->kv_row_v, table, f->b->positions[t]);
 
@@ -269,16 +281,21 @@ static void attn_worker(void *arg, int ith, int nth)
 	 * contiguous ranges would leave the first threads idle in a prefill */
 	for (int64_t job = ith; job < f->T * hq; job += nth) {
 		int64_t t = job / hq, h = job % hq, g = h / group, p = f->b->positions[t];
-		int64_t n_chunks = (p + 16) / 16;
-		const uint32_t *table = f->b->block_tables[f->b->seq[t]];
+		int64_t n_chunks = (p + 16) / 16, lo = 0;
+		const uint32_t *table = seq_table(f, f->b->seq[t]);
 		const float *q = f->q + t * f->Dq + h * hd;
 		float *out = f->att + t * (hq * hv) + h * hv;
 		float max = -INFINITY, inv;
 		double sum = 0.0;
 
+		/* a sliding-window layer sees positions p - window < j <= p;
+		 * llama.cpp masks the others to -inf, so they add exact zeros
+		 * to its sums and are skipped here */
+		if (f->swa && p >= (int64_t)m->sliding_window)
+			lo = p - (int64_t)m->sliding_window + 1;
 		for (int64_t d = 0; d < hd; d++)
 			qv[d] = f16 ? round_f16(q[d]) : q[d];
-		for (int64_t j = 0; j <= p; j++) {
+		for (int64_t j = lo; j <= p; j++) {
 			const uint8_t *kr = kv_at(c, c->k[f->layer], c->kv_row_k, table, j);
 			float s;
 
@@ -293,21 +310,21 @@ static void attn_worker(void *arg, int ith, int nth)
 				memcpy(kb, (const float *)kr + g * hd, (size_t)hd * 4);
 			}
 			s = tiny && hd % 16 == 0 ? go_dot_tinyblas(kb, qv, hd) : go_dot_vecdot(kb, qv, hd);
-			s *= m->attn_scale;
+			s *= f->kq_scale;
 			sc[j] = s;
 			if (s > max)
 				max = s;
 		}
-		for (int64_t ch = 0; ch < n_chunks; ch++) {
+		for (int64_t ch = lo / 16; ch < n_chunks; ch++) {
 			float *e = sc + 16 * ch;
 
 			for (int64_t l = 0; l < 16; l++)
-				e[l] = 16 * ch + l <= p ? go_expf(e[l] - max) : 0.0f;
+				e[l] = 16 * ch + l <= p && 16 * ch + l >= lo ? go_expf(e[l] - max) : 0.0f;
 			sum += (double)go_hsum16(e);
 		}
 		inv = (float)(1.0 / sum);
 		memset(acc, 0, (size_t)64 * hv * sizeof(float));
-		for (int64_t j = 0; j <= p; j++) {
+		for (int64_t j = lo; j <= p; j++) {
 			const uint8_t *vr = kv_at(c, c->v[f->layer], c->kv_row_v, table, j);
 			float w = sc[j] * inv;
 			float *a = acc + ((tiny ? 0 : (j % 64) / 16) * 16 + j % 16) * hv;
@@ -376,6 +393,33 @@ static int validate(struct cpu_ctx *c, const struct plume_batch *b, struct plume
 					      "cpu: position %d of sequence %u is not covered by its %u blocks",
 					      b->positions[t], s, b->n_blocks[s]);
 	}
+	if (c->n_blocks_swa) {
+		/* the window pool: every block a token writes or attends to */
+		const uint32_t *const *st =
+			b->size >= offsetof(struct plume_batch, swa_block_tables) + sizeof(void *)
+				? b->swa_block_tables : NULL;
+		uint32_t bs = c->block_size, w = c->m->sliding_window;
+
+		if (!st)
+			return c->host->error(err, PLUME_ERR_INVALID,
+					      "cpu: the kv cache has a sliding-window pool but the batch "
+					      "has no sliding-window block tables");
+		for (uint32_t t = 0; t < b->n_tokens; t++) {
+			uint32_t s = b->seq[t], p = (uint32_t)b->positions[t];
+			uint32_t lo = p + 1 > w ? p + 1 - w : 0;
+
+			if (!st[s])
+				return c->host->error(err, PLUME_ERR_INVALID,
+						      "cpu: sequence %u has no sliding-window block table", s);
+			for (uint32_t k = lo / bs; k <= p / bs; k++)
+				if (st[s][k] >= c->n_blocks_swa)
+					return c->host->error(err, PLUME_ERR_RANGE,
+							      "cpu: sequence %u: sliding-window block %u (positions %u..) is %s",
+							      s, k, k * bs,
+							      st[s][k] == PLUME_KV_NO_BLOCK ? "released"
+											  : "outside the pool");
+		}
+	}
 	for (uint32_t i = 0; i < b->n_logits; i++)
 		if (b->logits_idx[i] >= b->n_tokens)
 			return c->host->error(err, PLUME_ERR_RANGE, "cpu: logits row %u names token %u of %u",
@@ -408,7 +452,7 @@ static int setup(struct fwd *f, struct plume_error *err)
 	act_bytes = (size_t)rows_out * (size_t)widest * 4 + 64;
 #define SZ(n) (((size_t)(n) * 4 + 63) & ~(size_t)63)
 	need = SZ(T * f->E) * 3 + SZ(T * f->Dq) + SZ(T * f->Dk) + SZ(T * f->Dv) +
-	       SZ(T * (int64_t)m->n_head * m->head_dim_v) + SZ(T * f->F) * 2 + SZ(T * half) * 2 +
+	       SZ(T * (int64_t)m->n_head * m->head_dim_v) + SZ(T * f->F) * 2 + SZ(T * half) * 4 +
 	       3 * ((act_bytes + 63) & ~(size_t)63) + SZ(nth * f->ctx) + SZ(nth * f->qh_stride) +
 	       SZ(rows_out * f->E);
 	if (need > c->scratch_size) {
@@ -431,8 +475,10 @@ static int setup(struct fwd *f, struct plume_error *err)
 	TAKE(f->att, T * (int64_t)m->n_head * m->head_dim_v);
 	TAKE(f->g, T * f->F);
 	TAKE(f->u, T * f->F);
-	TAKE(f->rope_cos, T * half);
-	TAKE(f->rope_sin, T * half);
+	for (int i = 0; i < 2; i++) {
+		TAKE(f->rope_cos[i], T * half);
+		TAKE(f->rope_sin[i], T * half);
+	}
 	for (int i = 0; i < 3; i++) {
 		f->act[i] = p;
 		p += (act_bytes + 63) & ~(size_t)63;
@@ -453,6 +499,8 @@ static void layer(struct fwd *f, uint32_t il)
 	int64_t Dv = (int64_t)L->n_head_kv * m->head_dim_v, Datt = (int64_t)L->n_head * m->head_dim_v;
 
 	f->layer = il;
+	f->swa = (m->flags & PLUME_MODEL_SLIDING_WINDOW) && L->is_swa;
+	f->swa_pool = f->swa && f->c->n_blocks_swa;
 	/* attention block */
 	for (int64_t t = 0; t < T; t++)
 		rmsnorm(f->xn + t * E, f->x + t * E, L->attn_norm->data, E, m->norm_eps);
@@ -480,6 +528,11 @@ static void layer(struct fwd *f, uint32_t il)
 		rope(f, f->q + t * Dq, t, L->n_head, hd);
 		rope(f, f->k + t * Dk, t, L->n_head_kv, hd);
 	}
+	/* gemma3 scales the query before attention (llama.cpp: ggml_scale on
+	 * Q, then a q·k scale of 1) */
+	if (m->arch == PLUME_ARCH_GEMMA3)
+		for (int64_t i = 0; i < T * Dq; i++)
+			f->q[i] *= m->attn_scale;
 	f->Dq = Dq;
 	f->Dk = Dk;
 	f->Dv = Dv;
@@ -493,6 +546,9 @@ static void layer(struct fwd *f, uint32_t il)
 	}
 	if (L->bo)
 		add_bias(f->tmp, L->bo, T, E);
+	if (L->attn_post_norm)
+		for (int64_t t = 0; t < T; t++)
+			rmsnorm(f->tmp + t * E, f->tmp + t * E, L->attn_post_norm->data, E, m->norm_eps);
 	for (int64_t i = 0; i < T * E; i++)
 		f->x[i] += f->tmp[i];
 
@@ -505,17 +561,24 @@ static void layer(struct fwd *f, uint32_t il)
 
 		matmuls(f, f->xn, E, 2, w, y);
 	}
-	for (int64_t i = 0; i < T * F; i++) {
-		float g = f->g[i];
+	if (m->flags & PLUME_MODEL_GELU_FFN)
+		for (int64_t i = 0; i < T * F; i++)
+			f->g[i] = go_gelu(f->c->gelu_f16, f->g[i]) * f->u[i];
+	else
+		for (int64_t i = 0; i < T * F; i++) {
+			float g = f->g[i];
 
-		f->g[i] = go_silu(g) * f->u[i];
-	}
+			f->g[i] = go_silu(g) * f->u[i];
+		}
 	{
 		const struct plume_tensor *w[1] = {L->ffn_down};
 		float *y[1] = {f->tmp};
 
 		matmuls(f, f->g, F, 1, w, y);
 	}
+	if (L->ffn_post_norm)
+		for (int64_t t = 0; t < T; t++)
+			rmsnorm(f->tmp + t * E, f->tmp + t * E, L->ffn_post_norm->data, E, m->norm_eps);
 	for (int64_t i = 0; i < T * E; i++)
 		f->x[i] += f->tmp[i];
 }
@@ -547,8 +610,14 @@ int cpu_forward(struct cpu_ctx *c, const struct plume_batch *b, struct plume_err
 			cpu_dequant_row(m->tok_embd->type,
 					(const uint8_t *)m->tok_embd->data + (size_t)b->tokens[t] * row,
 					f.x + t * f.E, f.E);
+		if (m->flags & PLUME_MODEL_EMBD_SCALE)
+			for (int64_t i = 0; i < f.T * f.E; i++)
+				f.x[i] *= m->embd_scale;
 	}
-	rope_tables(&f);
+	f.kq_scale = m->arch == PLUME_ARCH_GEMMA3 ? 1.0f : m->attn_scale;
+	rope_tables(&f, 0, m->rope_freq_base, m->rope_freq_scale);
+	if (m->flags & PLUME_MODEL_SLIDING_WINDOW)
+		rope_tables(&f, 1, m->rope_freq_base_swa, 1.0f);
 	for (uint32_t il = 0; il < m->n_layer; il++)
 		layer(&f, il);
 

@@ -3,6 +3,7 @@
  * bits as the vector code on any x86-64; target_clones lets GCC use the FMA
  * instruction where the CPU has it. */
 #include "ggml_order.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -31,6 +32,29 @@ FMA_CLONES float go_expf(float x)
 		return j * p.f;
 	}
 	return ldexpf(j, (int)n);
+}
+
+/* ggml's gelu_f32 with the multiply-add GCC contracts under -march=native */
+static float gelu_f32(float x)
+{
+	const float a = 0.044715f, k = 0.79788456080286535587989211986876f;
+
+	return 0.5f * x * (1.0f + tanhf(k * x * fmaf(a * x, x, 1.0f)));
+}
+
+void go_gelu_table(uint16_t *tab)
+{
+	for (uint32_t h = 0; h < 65536; h++)
+		tab[h] = cpu_fp32_to_fp16(gelu_f32(cpu_fp16_to_fp32((uint16_t)h)));
+}
+
+float go_gelu(const uint16_t *tab, float x)
+{
+	if (x <= -10.0f)
+		return 0.0f;
+	if (x >= 10.0f)
+		return x;
+	return cpu_fp16_to_fp32(tab[cpu_fp32_to_fp16(x)]);
 }
 
 float go_silu(float x)

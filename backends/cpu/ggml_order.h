@@ -22,6 +22,11 @@
 
 float go_expf(float x);
 float go_silu(float x);
+/* GELU (tanh form) as ggml's CPU path computes it in the gated FFN: through a
+ * table of every F16 input (tab: [65536] F16 results, go_gelu_table) for
+ * -10 < x < 10, 0 below, x above. */
+void go_gelu_table(uint16_t *tab);
+float go_gelu(const uint16_t *tab, float x);
 /* sum of 16 lanes as _mm512_reduce_add_ps adds them */
 float go_hsum16(const float *v);
 /* dot of n floats (already rounded to f16 values); n % 16 == 0 for tinyblas */

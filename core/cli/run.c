@@ -41,10 +41,11 @@ static void print_json(const struct plume_gen_result *r, const int32_t *prompt, 
 	printf(",\"stop_reason\":\"%s\",\"score\":%.9g", reason_name(best->reason), best->score);
 	printf(",\"metrics\":{\"ttft_ms\":%.3f,\"tpot_ms\":%.3f,\"prefill_tps\":%.2f,"
 	       "\"decode_tps\":%.2f,\"n_prompt\":%u,\"n_gen\":%u,\"prefill_ms\":%.3f,"
-	       "\"decode_ms\":%.3f,\"kv_blocks_peak\":%u,\"kv_block_size\":%u,\"peak_rss_bytes\":%llu}",
+	       "\"decode_ms\":%.3f,\"kv_blocks_peak\":%u,\"kv_block_size\":%u,"
+	       "\"kv_swa_blocks_peak\":%u,\"kv_swa_blocks_total\":%u,\"peak_rss_bytes\":%llu}",
 	       m->ttft_ms, m->tpot_ms, m->prefill_tps, m->decode_tps, m->n_prompt, m->n_gen,
 	       m->prefill_ms, m->decode_ms, m->kv_blocks_peak, m->kv_block_size,
-	       (unsigned long long)m->peak_rss_bytes);
+	       m->kv_swa_blocks_peak, m->kv_swa_blocks_total, (unsigned long long)m->peak_rss_bytes);
 	if (r->n_hyps > 1) {
 		fputs(",\"hypotheses\":[", stdout);
 		for (size_t i = 0; i < r->n_hyps; i++) {

@@ -1,5 +1,7 @@
-/* ABI 1.0 is frozen: these sizes change only by growing a struct at its end
- * (then update the table and bump PLUME_ABI_MINOR) or with a new major.
+/* ABI 1.x: these sizes change only by growing a struct at its end (then
+ * update the table and bump PLUME_ABI_MINOR; 1.1 grew the KV descriptor, the
+ * batch and the backend table for the sliding-window pool) or with a new
+ * major.
  * Every plugin exports exactly one dynamic symbol, plume_plugin_entry. */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -12,9 +14,9 @@
 #include "plume/strategy.h"
 #include "plume/tokenizer.h"
 
-#define SIZE(type, n) cr_expect_eq(sizeof(type), (size_t)(n), #type " is %zu bytes, ABI 1.0 froze %d", sizeof(type), (n))
+#define SIZE(type, n) cr_expect_eq(sizeof(type), (size_t)(n), #type " is %zu bytes, ABI 1.1 has %d", sizeof(type), (n))
 
-Test(abi, struct_sizes_are_frozen_for_abi_1_0)
+Test(abi, struct_sizes_are_frozen_for_abi_1_1)
 {
 	cr_assert_eq(PLUME_ABI_MAJOR, 1);
 	if (sizeof(void *) != 8)
@@ -27,9 +29,9 @@ Test(abi, struct_sizes_are_frozen_for_abi_1_0)
 	SIZE(struct plume_layer, 152);
 	SIZE(struct plume_model_desc, 168);
 	SIZE(struct plume_backend_info, 40);
-	SIZE(struct plume_kv_desc, 20);
-	SIZE(struct plume_batch, 112);
-	SIZE(struct plume_backend_ops, 80);
+	SIZE(struct plume_kv_desc, 24);      /* 1.1: + n_blocks_swa */
+	SIZE(struct plume_batch, 120);       /* 1.1: + swa_block_tables */
+	SIZE(struct plume_backend_ops, 96);  /* 1.1: + kv_block_bytes_swa, kv_copy_swa */
 	SIZE(struct plume_str, 16);
 	SIZE(struct plume_vocab, 144);
 	SIZE(struct plume_tokenizer_info, 56);

@@ -86,3 +86,42 @@ Test(kv, blocks_are_reused_after_release)
 	cr_assert_eq(kv.peak_used, 3);
 	plume_kv_fini(&kv);
 }
+
+/* A sliding-window pool: blocks wholly below the window are released (their
+ * entries become PLUME_KV_NO_BLOCK), a long sequence runs in a pool much
+ * smaller than its length, forks share and release consistently, and a
+ * write into a released block is an error. */
+Test(kv, trim_releases_blocks_below_the_window)
+{
+	struct plume_kv kv;
+	struct plume_kv_table a = {0}, b = {0};
+	const uint32_t bs = 4, window = 6;
+	uint32_t cs, cd;
+
+	/* window 6 with one-token steps needs ceil((6 - 1 + 1) / 4) + 1 = 3
+	 * blocks at most; give it 4 and run 100 positions */
+	cr_assert_eq(plume_kv_init(&kv, 4, bs), 0);
+	for (uint32_t p = 0; p < 100; p++) {
+		cr_assert_eq(plume_kv_prepare_write(&kv, &a, p, &cs, &cd, &err), 0, "position %u: %s",
+			     p, err.msg);
+		if (p + 2 > window)
+			plume_kv_table_trim(&kv, &a, p + 2 - window);
+		cr_assert_leq(plume_kv_used(&kv), 3, "position %u holds %u blocks", p,
+			      plume_kv_used(&kv));
+	}
+	cr_assert_eq(a.n, 25, "the table still indexes every block");
+	for (uint32_t k = 0; k + 2 < a.n; k++)
+		cr_assert_eq(a.ids[k], PLUME_KV_NO_BLOCK, "block %u kept", k);
+	cr_assert_neq(a.ids[a.n - 1], PLUME_KV_NO_BLOCK);
+	cr_assert_neq(plume_kv_prepare_write(&kv, &a, 3, &cs, &cd, &err), 0,
+		      "a write into a released block must fail");
+	/* fork: the child shares the live blocks only */
+	cr_assert_eq(plume_kv_table_fork(&kv, &b, &a, &err), 0);
+	cr_assert_eq(kv.refs[a.ids[a.n - 1]], 2);
+	cr_assert_eq(plume_kv_table_trim(&kv, &b, 100), 2, "the child drops its two references");
+	cr_assert_eq(kv.refs[a.ids[a.n - 1]], 1);
+	plume_kv_table_release(&kv, &b);
+	plume_kv_table_release(&kv, &a);
+	cr_assert_eq(plume_kv_used(&kv), 0);
+	plume_kv_fini(&kv);
+}

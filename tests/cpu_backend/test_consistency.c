@@ -227,16 +227,16 @@ Test(cpu_backend, bad_batches_are_rejected_with_messages)
 	be_close(&b);
 }
 
-Test(cpu_backend, unsupported_architecture_flags_are_named)
+Test(cpu_backend, unknown_architecture_flags_are_refused)
 {
 	struct be b;
 
 	init_toks();
 	be_open_tiny(&b, NULL);
-	b.md.flags |= PLUME_MODEL_POST_NORMS | PLUME_MODEL_GELU_FFN;
+	/* a flag from a newer host that this forward does not implement */
+	b.md.flags |= 1u << 20;
 	cr_expect_eq(be_start(&b, 1, NULL, PLUME_KV_F16, 1, 16), PLUME_ERR_UNSUPPORTED);
-	cr_expect(strstr(b.err.msg, "post_norms") && strstr(b.err.msg, "gelu_ffn"),
-		  "message '%s' does not name the flags", b.err.msg);
+	cr_expect(strstr(b.err.msg, "0x100000"), "message '%s' does not name the flags", b.err.msg);
 	be_close(&b);
 }
 

@@ -168,8 +168,18 @@ Test(cpu_kernels, vec_dot_at_max_magnitude_does_not_overflow)
 	cpu_kernels_force(CPU_ISA_AUTO);
 }
 
-/* gemm over a row slice and several tokens equals vec_dot per element, and
- * leaves rows outside the slice untouched. */
+/* 1 where cpu_gemm follows llama.cpp's tiled K-quant product (8 or more
+ * tokens on AVX-512) instead of vec_dot's order. */
+static int tiled_order(uint32_t t, int isa, int64_t n_tok)
+{
+	return n_tok >= 8 && isa == CPU_ISA_AVX512 &&
+	       (t == PLUME_DTYPE_Q3_K || t == PLUME_DTYPE_Q4_K || t == PLUME_DTYPE_Q5_K ||
+		t == PLUME_DTYPE_Q6_K);
+}
+
+/* gemm over a row slice and several tokens equals vec_dot per element (or,
+ * where it follows llama.cpp's tiled order, the same value within the dot
+ * tolerance), and leaves rows outside the slice untouched. */
 Test(cpu_kernels, gemm_slice_equals_vec_dot_per_element)
 {
 	int isas[3], n_isa = kt_isas(isas);
@@ -197,7 +207,7 @@ Test(cpu_kernels, gemm_slice_equals_vec_dot_per_element)
 
 				for (int64_t j = 0; j < 9 * n_out; j++)
 					y[j] = -12345.0f;
-				cpu_gemm(t, k, w, wr, o0, o1, a, ar, nt, y, n_out);
+				cpu_gemm(t, k, w, wr, n_out, o0, o1, a, ar, nt, y, n_out);
 				for (int64_t tk = 0; tk < 9; tk++)
 					for (int64_t o = 0; o < n_out; o++) {
 						float v = y[tk * n_out + o];
@@ -207,10 +217,11 @@ Test(cpu_kernels, gemm_slice_equals_vec_dot_per_element)
 								     kt_type_name(t));
 							continue;
 						}
-						cr_assert_eq(v, cpu_vec_dot(t, k, w + o * wr, a + tk * ar),
-							     "%s %s gemm[%lld,%lld] != vec_dot",
-							     kt_type_name(t), isa_name(isas[q]),
-							     (long long)tk, (long long)o);
+						if (!tiled_order(t, isas[q], nt))
+							cr_assert_eq(v, cpu_vec_dot(t, k, w + o * wr, a + tk * ar),
+								     "%s %s gemm[%lld,%lld] != vec_dot",
+								     kt_type_name(t), isa_name(isas[q]),
+								     (long long)tk, (long long)o);
 						check_dot(t, k, w + o * wr, a + tk * ar, isas[q], v, "gemm");
 					}
 			}
@@ -237,4 +248,52 @@ Test(cpu_kernels, isa_force_falls_back_and_reports_name)
 		printf("SKIPPED: ISA %s not supported by this CPU (tested the others)\n",
 		       isa_name(isas[n_isa - 1] + 1));
 	cpu_kernels_force(CPU_ISA_AUTO);
+}
+
+/* Q4_K weights with a multiple of 8 rows: llama.cpp repacks them and sums in
+ * its 8x8 gemv order (per 256 elements) for single rows and its gemm order
+ * (per 64 elements) for activation rows in groups of four; both must stay
+ * within the dot tolerance of the exact product, and the single-token
+ * product must equal cpu_vec_dot_q4_k_repacked. */
+Test(cpu_kernels, q4_k_repacked_orders_stay_within_tolerance)
+{
+	int isas[3], n_isa = kt_isas(isas);
+	const int64_t k = 1024, n_out = 16;
+	uint32_t t = PLUME_DTYPE_Q4_K, at = cpu_vec_dot_type(t);
+	size_t wr = cpu_row_bytes(t, k), ar = cpu_row_bytes(at, k);
+	uint8_t *w = malloc(wr * n_out), *a = malloc(ar * 6);
+	float *x = malloc(k * 4), *y = malloc(6 * n_out * 4);
+	uint64_t s = 4242;
+	int checked = 0;
+
+	cr_assert(w && a && x && y);
+	for (int64_t o = 0; o < n_out; o++)
+		kt_random_row(t, k, &s, w + o * wr);
+	for (int64_t tk = 0; tk < 6; tk++) {
+		for (int64_t j = 0; j < k; j++)
+			x[j] = kt_randf(&s);
+		cpu_quantize_row(at, x, a + tk * ar, k);
+	}
+	for (int q = 0; q < n_isa; q++) {
+		if (isas[q] < CPU_ISA_AVX2)
+			continue;
+		cpu_kernels_force(isas[q]);
+		cpu_gemm(t, k, w, wr, n_out, 0, n_out, a, ar, 6, y, n_out);
+		for (int64_t tk = 0; tk < 6; tk++)
+			for (int64_t o = 0; o < n_out; o++) {
+				float v = y[tk * n_out + o];
+
+				check_dot(t, k, w + o * wr, a + tk * ar, isas[q], v, "repacked gemm");
+				if (tk >= 4) /* rows 4, 5: the matrix-vector order */
+					cr_assert_eq(v, cpu_vec_dot_q4_k_repacked(k, w + o * wr, a + tk * ar));
+				checked++;
+			}
+	}
+	cpu_kernels_force(CPU_ISA_AUTO);
+	if (!checked)
+		printf("SKIPPED: cpu_kernels: no AVX2 on this CPU, Q4_K repacked orders not checked\n");
+	free(w);
+	free(a);
+	free(x);
+	free(y);
 }

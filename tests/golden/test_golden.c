@@ -1,6 +1,8 @@
-/* Golden test: the plume CLI's greedy generation on the default model
- * reproduces llama.cpp's tokens (tests/data/golden/smollm2_q4_1.json, made by
- * scripts/ref/make_golden.py through llama-cpp-python; docs/testing.md).
+/* Golden test: the plume CLI's greedy generation reproduces llama.cpp's
+ * tokens on the default model (tests/data/golden/smollm2_q4_1.json) and on
+ * Gemma 3 270M (gemma3_270m_q4_k_m.json: sliding-window attention, with two
+ * prompts that run past the 512-token window), both made by
+ * scripts/ref/make_golden.py through llama-cpp-python; docs/testing.md.
  *
  * Two engines' arithmetic differs in the last bits, so the one admissible
  * difference is a divergence at a near-tie: at the first differing generated
@@ -19,9 +21,22 @@
 #include "json.h"
 
 #define NEAR_TIE 0.1
-#define MODEL_NAME "SmolLM2-135M-Instruct.Q4_1.gguf"
+/* One model's reference: file in the model cache, reference data, config,
+ * the fetch-model name, and how many prompts the reference must hold. */
+struct golden_case {
+	const char *model_file, *ref, *conf, *fetch;
+	size_t min_prompts;
+};
+
+static const struct golden_case smollm2 = {
+	"SmolLM2-135M-Instruct.Q4_1.gguf", "tests/data/golden/smollm2_q4_1.json", "conf/default.ini",
+	"smollm2-135m", 10};
+static const struct golden_case gemma3 = {
+	"gemma-3-270m-q4_k_m.gguf", "tests/data/golden/gemma3_270m_q4_k_m.json", "conf/gemma3.ini",
+	"gemma3-270m", 8};
 
 static char model[1024], plume_bin[1024], conf[1024];
+static const char *gname = "";
 static struct json ref;
 
 static char *read_stream(FILE *f)
@@ -112,7 +127,7 @@ static int id_at(const struct json *arr, size_t i)
 }
 
 /* Finds the model and the binary, loads the reference; skips without a model. */
-static void setup(void)
+static void setup_case(const struct golden_case *gc)
 {
 	const char *dir = getenv("PLUME_MODEL_DIR"), *home = getenv("HOME");
 	const char *src = getenv("PLUME_SOURCE_DIR"), *bin = getenv("PLUME_BINARY_DIR");
@@ -121,21 +136,23 @@ static void setup(void)
 	FILE *f;
 
 	if (dir && *dir)
-		snprintf(model, sizeof(model), "%s/%s", dir, MODEL_NAME);
+		snprintf(model, sizeof(model), "%s/%s", dir, gc->model_file);
 	else
-		snprintf(model, sizeof(model), "%s/.cache/plume/models/%s", home ? home : "", MODEL_NAME);
+		snprintf(model, sizeof(model), "%s/.cache/plume/models/%s", home ? home : "",
+			 gc->model_file);
 	if (access(model, R_OK)) {
 		if (ci && !strcmp(ci, "true"))
-			cr_assert_fail("default model %s missing in CI (scripts/fetch-model)", model);
-		printf("SKIPPED: golden: default model not found at %s (run scripts/fetch-model)\n",
-		       model);
+			cr_assert_fail("model %s missing in CI (scripts/fetch-model %s)", model, gc->fetch);
+		printf("SKIPPED: golden: model not found at %s (run scripts/fetch-model %s)\n", model,
+		       gc->fetch);
 		fflush(stdout);
-		cr_skip_test("default model absent");
+		cr_skip_test("model absent");
 	}
+	gname = gc->fetch;
 	snprintf(plume_bin, sizeof(plume_bin), "%s/plume", bin ? bin : ".");
-	snprintf(conf, sizeof(conf), "%s/conf/default.ini", src ? src : ".");
+	snprintf(conf, sizeof(conf), "%s/%s", src ? src : ".", gc->conf);
 	cr_assert_eq(access(plume_bin, X_OK), 0, "plume binary %s not found", plume_bin);
-	snprintf(path, sizeof(path), "%s/tests/data/golden/smollm2_q4_1.json", src ? src : ".");
+	snprintf(path, sizeof(path), "%s/%s", src ? src : ".", gc->ref);
 	f = fopen(path, "r");
 	cr_assert_not_null(f, "cannot open %s", path);
 	text = read_stream(f);
@@ -143,7 +160,18 @@ static void setup(void)
 	cr_assert_not_null(text);
 	cr_assert_eq(json_parse(text, &ref, err, sizeof(err)), 0, "%s: %s", path, err);
 	free(text);
-	cr_assert_geq(member(&ref, "prompts", JSON_ARR)->n, 10, "too few prompts in %s", path);
+	cr_assert_geq(member(&ref, "prompts", JSON_ARR)->n, gc->min_prompts, "too few prompts in %s",
+		      path);
+}
+
+static void setup_smollm2(void)
+{
+	setup_case(&smollm2);
+}
+
+static void setup_gemma3(void)
+{
+	setup_case(&gemma3);
 }
 
 static void teardown(void)
@@ -151,9 +179,9 @@ static void teardown(void)
 	json_free(&ref);
 }
 
-TestSuite(golden, .init = setup, .fini = teardown, .timeout = 900);
+TestSuite(golden, .fini = teardown, .timeout = 900);
 
-Test(golden, greedy_generation_matches_llama_cpp)
+static void check_greedy(void)
 {
 	const struct json *prompts = member(&ref, "prompts", JSON_ARR);
 	size_t n_exact = 0, n_tie = 0;
@@ -187,14 +215,14 @@ Test(golden, greedy_generation_matches_llama_cpp)
 			cr_expect_eq(pg->n, rg->n, "prompt %zu: %zu generated tokens, llama.cpp %zu", k,
 				     pg->n, rg->n);
 			n_exact += pg->n == rg->n;
-			printf("golden prompt %2zu%s: %3zu prompt ids equal, %2zu/%2zu generated equal\n",
-			       k, chat ? " (chat)" : "       ", rp->n, pg->n, rg->n);
+			printf("golden %s prompt %2zu%s: %3zu prompt ids equal, %2zu/%2zu generated equal\n",
+			       gname, k, chat ? " (chat)" : "       ", rp->n, pg->n, rg->n);
 		} else {
 			double gap = json_at(gaps, div)->num;
 
-			printf("golden prompt %2zu%s: %3zu prompt ids equal, diverged at generated token "
+			printf("golden %s prompt %2zu%s: %3zu prompt ids equal, diverged at generated token "
 			       "%zu/%zu (plume %d, llama.cpp %d), llama.cpp top-2 gap %.4f (near-tie < %.1f)\n",
-			       k, chat ? " (chat)" : "       ", rp->n, div, rg->n, id_at(pg, div),
+			       gname, k, chat ? " (chat)" : "       ", rp->n, div, rg->n, id_at(pg, div),
 			       id_at(rg, div), gap, NEAR_TIE);
 			cr_expect_lt(gap, NEAR_TIE,
 				     "prompt %zu: diverged at generated token %zu (plume %d, llama.cpp %d) "
@@ -204,8 +232,8 @@ Test(golden, greedy_generation_matches_llama_cpp)
 		}
 		json_free(&out);
 	}
-	printf("golden: %zu prompts, %zu identical to llama.cpp, %zu diverged at a near-tie\n",
-	       prompts->n, n_exact, n_tie);
+	printf("golden %s: %zu prompts, %zu identical to llama.cpp, %zu diverged at a near-tie\n",
+	       gname, prompts->n, n_exact, n_tie);
 }
 
 /* Largest |logit difference| over ids present in both top lists. */
@@ -223,7 +251,7 @@ static double top_diff(const struct json *a, const struct json *b)
 	return m;
 }
 
-Test(golden, teacher_forced_argmax_matches_llama_cpp)
+static void check_teacher_forced(void)
 {
 	const struct json *prompts = member(&ref, "prompts", JSON_ARR);
 	size_t total = 0;
@@ -262,9 +290,9 @@ Test(golden, teacher_forced_argmax_matches_llama_cpp)
 			if (got != want && bad++ == 0)
 				first_bad = i;
 		}
-		printf("golden prompt %2zu teacher-forced: %3zu/%3zu positions checked (gap >= %.1f), "
+		printf("golden %s prompt %2zu teacher-forced: %3zu/%3zu positions checked (gap >= %.1f), "
 		       "%zu argmax differences, max |logit diff| over common top-8 ids %.4f\n",
-		       k, checked, n, NEAR_TIE, bad, max_diff);
+		       gname, k, checked, n, NEAR_TIE, bad, max_diff);
 		cr_expect_eq(bad, 0,
 			     "prompt %zu: teacher-forced argmax differs from llama.cpp at %zu positions "
 			     "with gap >= %.1f (first at position %zu)",
@@ -274,4 +302,77 @@ Test(golden, teacher_forced_argmax_matches_llama_cpp)
 		free(ids);
 	}
 	cr_assert_gt(total, 0, "no position had a gap >= %.1f", NEAR_TIE);
+}
+
+Test(golden, greedy_generation_matches_llama_cpp, .init = setup_smollm2)
+{
+	check_greedy();
+}
+
+Test(golden, teacher_forced_argmax_matches_llama_cpp, .init = setup_smollm2)
+{
+	check_teacher_forced();
+}
+
+Test(golden, gemma3_greedy_generation_matches_llama_cpp, .init = setup_gemma3)
+{
+	check_greedy();
+}
+
+Test(golden, gemma3_teacher_forced_argmax_matches_llama_cpp, .init = setup_gemma3)
+{
+	check_teacher_forced();
+}
+
+/* The sliding-window layers' pool keeps only the blocks a query can still
+ * see: on the reference prompt that is longest (past the 512-token window),
+ * generation with the window pool equals generation with every position
+ * kept, and the pool's peak stays within the window's worth of blocks. */
+Test(golden, gemma3_sliding_window_pool_is_exact_and_bounded, .init = setup_gemma3)
+{
+	const struct json *prompts = member(&ref, "prompts", JSON_ARR), *longest = NULL;
+	const struct json *a_ids, *b_ids, *m;
+	struct json a, b;
+	size_t n_max = 0;
+	double peak, total;
+
+	for (size_t k = 0; k < prompts->n; k++) {
+		const struct json *pr = json_at(prompts, k);
+		size_t n = member(pr, "prompt_ids", JSON_ARR)->n;
+
+		if (n > n_max) {
+			n_max = n;
+			longest = pr;
+		}
+	}
+	cr_assert(longest && n_max > 512, "no reference prompt is longer than the window");
+	{
+		const char *text = member(longest, "text", JSON_STR)->str;
+		const char *win[] = {"run", "-p", text, "--set", "generate.max_tokens=24", NULL};
+		const char *full[] = {"run", "-p", text, "--set", "generate.max_tokens=24",
+				      "--set", "model.swa_cache=full", NULL};
+
+		run_plume(win, &a);
+		run_plume(full, &b);
+	}
+	a_ids = member(&a, "generated_ids", JSON_ARR);
+	b_ids = member(&b, "generated_ids", JSON_ARR);
+	cr_assert_eq(a_ids->n, b_ids->n);
+	for (size_t i = 0; i < a_ids->n; i++)
+		cr_assert_eq(id_at(a_ids, i), id_at(b_ids, i),
+			     "token %zu: %d with the window pool, %d with every position kept", i,
+			     id_at(a_ids, i), id_at(b_ids, i));
+	m = member(&a, "metrics", JSON_OBJ);
+	peak = member(m, "kv_swa_blocks_peak", JSON_NUM)->num;
+	total = member(m, "kv_swa_blocks_total", JSON_NUM)->num;
+	/* window 512 + batch 512 - 1 positions in blocks of 16, plus 2 */
+	cr_assert_gt(peak, 0, "the window pool was not used");
+	cr_assert_leq(peak, 66, "the window pool peaked at %.0f blocks", peak);
+	cr_assert_leq(peak, total);
+	cr_assert_eq(member(member(&b, "metrics", JSON_OBJ), "kv_swa_blocks_total", JSON_NUM)->num, 0,
+		     "model.swa_cache=full still made a window pool");
+	printf("golden gemma3-270m: %zu-token prompt, window pool peak %.0f of %.0f blocks, output "
+	       "equal to the full cache's\n", n_max, peak, total);
+	json_free(&a);
+	json_free(&b);
 }

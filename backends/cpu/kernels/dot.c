@@ -180,33 +180,64 @@ static float dot_q2_k(int64_t n, const void *w, const void *a)
 	return sum;
 }
 
+/* Exact integer sums of one Q3_K block against a Q8_K block. */
+static int q3k_block_sum(const uint8_t *x, const uint8_t *y)
+{
+	const uint8_t *hm = x, *qs = x + 32, *S = x + 96;
+	const int8_t *q = (const int8_t *)(y + 4);
+	int isum = 0;
+
+	for (int i = 0; i < 16; i++) {
+		int lo = i < 8 ? S[i] & 15 : S[i - 8] >> 4;
+		int hi = (S[8 + (i & 3)] >> (2 * (i >> 2))) & 3;
+		int sc = (lo | hi << 4) - 32, si = 0;
+
+		for (int l = 0; l < 16; l++) {
+			int e = 16 * i + l, h = e / 128, r = e % 128, j = r / 32, t = r % 32;
+			int low = (qs[32 * h + t] >> (2 * j)) & 3;
+			int flag = (hm[t] >> (4 * h + j)) & 1;
+
+			si += (low - (flag ? 0 : 4)) * q[e];
+		}
+		isum += sc * si;
+	}
+	return isum;
+}
+
 static float dot_q3_k(int64_t n, const void *w, const void *a)
 {
 	const uint8_t *x = w, *y = a;
 	float sum = 0;
 
-	for (int64_t b = 0; b < n / 256; b++, x += 110, y += 292) {
-		const uint8_t *hm = x, *qs = x + 32, *S = x + 96;
-		const int8_t *q = (const int8_t *)(y + 4);
-		int isum = 0;
-
-		for (int i = 0; i < 16; i++) {
-			int lo = i < 8 ? S[i] & 15 : S[i - 8] >> 4;
-			int hi = (S[8 + (i & 3)] >> (2 * (i >> 2))) & 3;
-			int sc = (lo | hi << 4) - 32, si = 0;
-
-			for (int l = 0; l < 16; l++) {
-				int e = 16 * i + l, h = e / 128, r = e % 128, j = r / 32, t = r % 32;
-				int low = (qs[32 * h + t] >> (2 * j)) & 3;
-				int flag = (hm[t] >> (4 * h + j)) & 1;
-
-				si += (low - (flag ? 0 : 4)) * q[e];
-			}
-			isum += sc * si;
-		}
-		sum += q8k_d(y) * h2f(x + 108) * (float)isum;
-	}
+	for (int64_t b = 0; b < n / 256; b++, x += 110, y += 292)
+		sum += q8k_d(y) * h2f(x + 108) * (float)q3k_block_sum(x, y);
 	return sum;
+}
+
+/* Exact integer sums of one Q4_K / Q5_K block against a Q8_K block: scale *
+ * q * q8 (returned) and min * bsum (*msum). */
+static int q45k_block_sums(const uint8_t *x, const uint8_t *y, int five, int *msum)
+{
+	const uint8_t *qh = x + 16, *qs = x + (five ? 48 : 16);
+	const int8_t *q = (const int8_t *)(y + 4);
+	int isum = 0, ms = 0;
+
+	for (int k = 0; k < 8; k++) {
+		int sc, m, si = 0, c = k / 2, half = k % 2;
+
+		cpu_k_scale_min(x + 4, k, &sc, &m);
+		for (int l = 0; l < 32; l++) {
+			int v = half ? qs[32 * c + l] >> 4 : qs[32 * c + l] & 15;
+
+			if (five)
+				v += 16 * ((qh[l] >> k) & 1);
+			si += v * q[32 * k + l];
+		}
+		isum += sc * si;
+		ms += m * (q8k_bsum(y, 2 * k) + q8k_bsum(y, 2 * k + 1));
+	}
+	*msum = ms;
+	return isum;
 }
 
 static float dot_q45_k(int64_t n, const void *w, const void *a, int five)
@@ -216,24 +247,8 @@ static float dot_q45_k(int64_t n, const void *w, const void *a, int five)
 	float sum = 0;
 
 	for (int64_t b = 0; b < n / 256; b++, x += bs, y += 292) {
-		const uint8_t *qh = x + 16, *qs = x + (five ? 48 : 16);
-		const int8_t *q = (const int8_t *)(y + 4);
-		int isum = 0, msum = 0;
+		int msum, isum = q45k_block_sums(x, y, five, &msum);
 
-		for (int k = 0; k < 8; k++) {
-			int sc, m, si = 0, c = k / 2, half = k % 2;
-
-			cpu_k_scale_min(x + 4, k, &sc, &m);
-			for (int l = 0; l < 32; l++) {
-				int v = half ? qs[32 * c + l] >> 4 : qs[32 * c + l] & 15;
-
-				if (five)
-					v += 16 * ((qh[l] >> k) & 1);
-				si += v * q[32 * k + l];
-			}
-			isum += sc * si;
-			msum += m * (q8k_bsum(y, 2 * k) + q8k_bsum(y, 2 * k + 1));
-		}
 		sum += q8k_d(y) * h2f(x) * (float)isum - q8k_d(y) * h2f(x + 2) * (float)msum;
 	}
 	return sum;
@@ -249,31 +264,36 @@ static float dot_q5_k(int64_t n, const void *w, const void *a)
 	return dot_q45_k(n, w, a, 1);
 }
 
+/* Exact integer sum of one Q6_K block against a Q8_K block. */
+static int q6k_block_sum(const uint8_t *x, const uint8_t *y)
+{
+	const uint8_t *ql = x, *qh = x + 128;
+	const int8_t *sc = (const int8_t *)(x + 192), *q = (const int8_t *)(y + 4);
+	int isum = 0;
+
+	for (int s = 0; s < 16; s++) {
+		int si = 0;
+
+		for (int l16 = 0; l16 < 16; l16++) {
+			int e = 16 * s + l16, h = e / 128, r = e % 128, g = r / 32, l = r % 32;
+			int src = ql[64 * h + l + ((g & 1) ? 32 : 0)];
+			int low = g < 2 ? src & 15 : src >> 4;
+			int high = (qh[32 * h + l] >> (2 * g)) & 3;
+
+			si += ((low | high << 4) - 32) * q[e];
+		}
+		isum += sc[s] * si;
+	}
+	return isum;
+}
+
 static float dot_q6_k(int64_t n, const void *w, const void *a)
 {
 	const uint8_t *x = w, *y = a;
 	float sum = 0;
 
-	for (int64_t b = 0; b < n / 256; b++, x += 210, y += 292) {
-		const uint8_t *ql = x, *qh = x + 128;
-		const int8_t *sc = (const int8_t *)(x + 192), *q = (const int8_t *)(y + 4);
-		int isum = 0;
-
-		for (int s = 0; s < 16; s++) {
-			int si = 0;
-
-			for (int l16 = 0; l16 < 16; l16++) {
-				int e = 16 * s + l16, h = e / 128, r = e % 128, g = r / 32, l = r % 32;
-				int src = ql[64 * h + l + ((g & 1) ? 32 : 0)];
-				int low = g < 2 ? src & 15 : src >> 4;
-				int high = (qh[32 * h + l] >> (2 * g)) & 3;
-
-				si += ((low | high << 4) - 32) * q[e];
-			}
-			isum += sc[s] * si;
-		}
-		sum += q8k_d(y) * h2f(x + 208) * (float)isum;
-	}
+	for (int64_t b = 0; b < n / 256; b++, x += 210, y += 292)
+		sum += q8k_d(y) * h2f(x + 208) * (float)q6k_block_sum(x, y);
 	return sum;
 }
 
@@ -363,9 +383,141 @@ static cpu_dot4_fn dot4_for(uint32_t wtype)
 	return NULL;
 }
 
-void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int64_t o0,
-	      int64_t o1, const void *act, size_t act_row_bytes, int64_t n_tok, float *y,
-	      int64_t ldy)
+/* Q4_K as llama.cpp's repacked 8x8 kernels (ggml_gemv/gemm_q4_K_8x8_q8_K on
+ * x86) sum it: exact integer sums of scale * q4 * q8 and of min * bsum, each
+ * folded into its own float accumulator with a fused multiply-add by
+ * d_w * d_y (dmin_w * d_y), the two subtracted at the end. The matrix-vector
+ * kernel folds one pair of sums per 256-element block; the matrix-matrix
+ * kernel (activation rows in groups of four) one pair per 64 elements. The
+ * integer sums are exact, so any way of computing them gives the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FMA_CLONES __attribute__((target_clones("fma", "default")))
+#else
+#define FMA_CLONES
+#endif
+
+/* Per 64-element pair sums of a Q4_K block (exact; AVX2 where the CPU has
+ * it, the dispatch having been resolved by the caller's ISA). */
+static void q4k_pair_sums(const uint8_t *x, const uint8_t *y, int32_t isum[4], int32_t msum[4])
+{
+	if (isa_in_use >= CPU_ISA_AVX2) {
+		cpu_q4k_sums_avx2(x, y, isum, msum);
+		return;
+	}
+	for (int j = 0; j < 4; j++) {
+		isum[j] = msum[j] = 0;
+		for (int k = 2 * j; k < 2 * j + 2; k++) {
+			const uint8_t *qs = x + 16 + 32 * j;
+			const int8_t *q = (const int8_t *)(y + 4) + 32 * k;
+			int sc, m, si = 0;
+
+			cpu_k_scale_min(x + 4, k, &sc, &m);
+			for (int l = 0; l < 32; l++)
+				si += (k % 2 ? qs[l] >> 4 : qs[l] & 15) * q[l];
+			isum[j] += sc * si;
+			msum[j] += m * (q8k_bsum(y, 2 * k) + q8k_bsum(y, 2 * k + 1));
+		}
+	}
+}
+
+FMA_CLONES static float q4k_repacked(int64_t n, const void *w, const void *a, int per64)
+{
+	const uint8_t *x = w, *y = a;
+	float acc = 0.0f, acc_min = 0.0f;
+
+	for (int64_t b = 0; b < n / 256; b++, x += 144, y += 292) {
+		float yd = q8k_d(y), dd = h2f(x) * yd, dm = h2f(x + 2) * yd;
+		int32_t isum[4], msum[4];
+
+		q4k_pair_sums(x, y, isum, msum);
+		if (per64) {
+			for (int j = 0; j < 4; j++) {
+				acc = fmaf((float)isum[j], dd, acc);
+				acc_min = fmaf((float)msum[j], dm, acc_min);
+			}
+		} else {
+			acc = fmaf((float)(isum[0] + isum[1] + isum[2] + isum[3]), dd, acc);
+			acc_min = fmaf((float)(msum[0] + msum[1] + msum[2] + msum[3]), dm, acc_min);
+		}
+	}
+	return acc - acc_min;
+}
+
+/* K-quants as llama.cpp's tiled matrix product sums them (ggml-cpu/tiled,
+ * AVX-512 VNNI kernel; batches of 8 or more activation rows, weights not
+ * repacked): per 256-element block r = float(exact scale sum) * d_w, minus
+ * dmin_w * float(exact min sum) in one fused step for the types with mins,
+ * then acc += r * d_y as the one fused multiply-add GCC makes of it. */
+FMA_CLONES static float kq_tiled(uint32_t t, int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	size_t bs = cpu_type_block_bytes(t);
+	float acc = 0.0f;
+
+	for (int64_t b = 0; b < n / 256; b++, x += bs, y += 292) {
+		int msum = 0, isum;
+		float r;
+
+		switch (t) {
+		case PLUME_DTYPE_Q3_K:
+			r = (float)q3k_block_sum(x, y) * h2f(x + 108);
+			break;
+		case PLUME_DTYPE_Q6_K:
+			isum = isa_in_use >= CPU_ISA_AVX2 ? cpu_q6k_sum_avx2(x, y) : q6k_block_sum(x, y);
+			r = (float)isum * h2f(x + 208);
+			break;
+		case PLUME_DTYPE_Q4_K: {
+			int32_t is[4], ms[4];
+
+			q4k_pair_sums(x, y, is, ms);
+			isum = is[0] + is[1] + is[2] + is[3];
+			msum = ms[0] + ms[1] + ms[2] + ms[3];
+			r = fmaf(-h2f(x + 2), (float)msum, (float)isum * h2f(x));
+			break;
+		}
+		default: /* Q5_K */
+			isum = q45k_block_sums(x, y, 1, &msum);
+			r = fmaf(-h2f(x + 2), (float)msum, (float)isum * h2f(x));
+			break;
+		}
+		acc = fmaf(r, q8k_d(y), acc);
+	}
+	return acc;
+}
+
+static float dot_q3_k_tiled(int64_t n, const void *w, const void *a)
+{
+	return kq_tiled(PLUME_DTYPE_Q3_K, n, w, a);
+}
+
+static float dot_q4_k_tiled(int64_t n, const void *w, const void *a)
+{
+	return kq_tiled(PLUME_DTYPE_Q4_K, n, w, a);
+}
+
+static float dot_q5_k_tiled(int64_t n, const void *w, const void *a)
+{
+	return kq_tiled(PLUME_DTYPE_Q5_K, n, w, a);
+}
+
+static float dot_q6_k_tiled(int64_t n, const void *w, const void *a)
+{
+	return kq_tiled(PLUME_DTYPE_Q6_K, n, w, a);
+}
+
+float cpu_vec_dot_q4_k_repacked(int64_t n, const void *w, const void *a)
+{
+	return q4k_repacked(n, w, a, 0);
+}
+
+static float dot_q4_k_repacked_gemm(int64_t n, const void *w, const void *a)
+{
+	return q4k_repacked(n, w, a, 1);
+}
+
+void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int64_t n_rows,
+	      int64_t o0, int64_t o1, const void *act, size_t act_row_bytes, int64_t n_tok,
+	      float *y, int64_t ldy)
 {
 	cpu_dot_fn f = dot_for(wtype);
 	cpu_dot4_fn f4 = n_tok >= 4 ? dot4_for(wtype) : NULL;
@@ -373,6 +525,32 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 
 	if (!f)
 		return;
+	/* llama.cpp takes K-quant products of 8 or more rows through its tiled
+	 * kernel (the repacked Q4_K aside) */
+	if (n_tok >= 8 && isa_in_use >= CPU_ISA_AVX512 &&
+	    !(wtype == PLUME_DTYPE_Q4_K && n_rows % 8 == 0)) {
+		cpu_dot_fn g = wtype == PLUME_DTYPE_Q3_K ? dot_q3_k_tiled
+			     : wtype == PLUME_DTYPE_Q4_K ? dot_q4_k_tiled
+			     : wtype == PLUME_DTYPE_Q5_K ? dot_q5_k_tiled
+			     : wtype == PLUME_DTYPE_Q6_K ? dot_q6_k_tiled : NULL;
+
+		if (g) {
+			f = g;
+			f4 = NULL;
+		}
+	}
+	if (wtype == PLUME_DTYPE_Q4_K && n_rows % 8 == 0 && isa_in_use >= CPU_ISA_AVX2) {
+		int64_t n_gemm = n_tok - n_tok % 4; /* rows llama.cpp's gemm takes */
+
+		for (int64_t t = 0; t < n_tok; t++) {
+			cpu_dot_fn g = t < n_gemm ? dot_q4_k_repacked_gemm : cpu_vec_dot_q4_k_repacked;
+
+			for (int64_t o = o0; o < o1; o++)
+				y[t * ldy + o] = g(k, W + (size_t)o * w_row_bytes,
+						   A + (size_t)t * act_row_bytes);
+		}
+		return;
+	}
 	/* Blocks of 16 output rows x all tokens: the rows stay in cache while
 	 * every token's activation streams past them; with a four-row kernel
 	 * each weight block is unpacked once per four tokens. */

@@ -144,6 +144,75 @@ AVX2 static float dot_f16(int64_t n, const void *w, const void *a)
 	return hsum8(acc) + tail;
 }
 
+AVX2 static int32_t hsum_i32x8(__m256i v)
+{
+	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+	return _mm_cvtsi128_si32(s);
+}
+
+AVX2 void cpu_q4k_sums_avx2(const uint8_t *x, const uint8_t *y, int32_t isum[4], int32_t msum[4])
+{
+	const int8_t *q8 = (const int8_t *)(y + 4);
+	const uint8_t *q4 = x + 16;
+	const __m256i m4 = _mm256_set1_epi8(15);
+	int sc[8], m[8];
+	int16_t bs[16];
+
+	memcpy(bs, y + 260, 32);
+	for (int k = 0; k < 8; k++)
+		cpu_k_scale_min(x + 4, k, &sc[k], &m[k]);
+	for (int j = 0; j < 4; j++, q4 += 32, q8 += 64) {
+		__m256i bits = _mm256_loadu_si256((const __m256i *)q4);
+		__m256i lo = _mm256_and_si256(bits, m4);
+		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+		__m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
+		__m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+
+		pl = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j]), pl);
+		ph = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j + 1]), ph);
+		isum[j] = hsum_i32x8(_mm256_add_epi32(pl, ph));
+		msum[j] = m[2 * j] * (bs[4 * j] + bs[4 * j + 1]) + m[2 * j + 1] * (bs[4 * j + 2] + bs[4 * j + 3]);
+	}
+}
+
+AVX2 int32_t cpu_q6k_sum_avx2(const uint8_t *x, const uint8_t *y)
+{
+	const int8_t *q8 = (const int8_t *)(y + 4), *sc = (const int8_t *)(x + 192);
+	const uint8_t *ql = x, *qh = x + 128;
+	const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
+	__m256i bsums = _mm256_loadu_si256((const __m256i *)(y + 260));
+	__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
+	__m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5);
+	__m256i sumi = _mm256_setzero_si256();
+
+	for (int j = 0; j < 2; j++, ql += 64, qh += 32, q8 += 128) {
+		__m256i b1 = _mm256_loadu_si256((const __m256i *)ql);
+		__m256i b2 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+		__m256i h = _mm256_loadu_si256((const __m256i *)qh);
+		__m256i q[4];
+
+		q[0] = _mm256_or_si256(_mm256_and_si256(b1, m15),
+				       _mm256_slli_epi16(_mm256_and_si256(h, m3), 4));
+		q[1] = _mm256_or_si256(_mm256_and_si256(b2, m15),
+				       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4));
+		q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), m15),
+				       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m3), 4));
+		q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), m15),
+				       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4));
+		for (int g = 0; g < 4; g++) {
+			int s = 8 * j + 2 * g;
+			__m256i p = _mm256_maddubs_epi16(q[g], _mm256_loadu_si256((const __m256i *)(q8 + 32 * g)));
+			__m256i scl = _mm256_set_m128i(_mm_set1_epi16(sc[s + 1]), _mm_set1_epi16(sc[s]));
+
+			sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(scl, p));
+		}
+	}
+	return hsum_i32x8(_mm256_sub_epi32(sumi, sub));
+}
+
 cpu_dot_fn cpu_dot_avx2(uint32_t t)
 {
 	switch (t) {
@@ -167,6 +236,21 @@ cpu_dot4_fn cpu_dot4_avx2(uint32_t t)
 	}
 }
 #else
+void cpu_q4k_sums_avx2(const uint8_t *x, const uint8_t *y, int32_t isum[4], int32_t msum[4])
+{
+	(void)x;
+	(void)y;
+	for (int j = 0; j < 4; j++)
+		isum[j] = msum[j] = 0;
+}
+
+int32_t cpu_q6k_sum_avx2(const uint8_t *x, const uint8_t *y)
+{
+	(void)x;
+	(void)y;
+	return 0;
+}
+
 cpu_dot_fn cpu_dot_avx2(uint32_t t)
 {
 	(void)t;

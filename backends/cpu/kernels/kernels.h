@@ -48,13 +48,18 @@ float cpu_vec_dot(uint32_t wtype, int64_t n, const void *w_row, const void *act_
 
 /* Matrix product over a slice of output rows:
  *   y[t*ldy + o] = dot(W row o, act row t)   for o in [o0, o1), t in [0, n_tok)
- * W is row-major with w_row_bytes per row (cpu_row_bytes(wtype, k)); act rows
- * are act_row_bytes apart (cpu_row_bytes(vec_dot_type, k)). Blocks over
- * several tokens so each weight row is read once per token block. Callers
- * split [0, n_out) across threads. */
-void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes,
+ * W is row-major with w_row_bytes per row (cpu_row_bytes(wtype, k)) and
+ * n_rows rows in all; act rows are act_row_bytes apart (cpu_row_bytes(
+ * vec_dot_type, k)). Blocks over several tokens so each weight row is read
+ * once per token block. Callers split [0, n_rows) across threads.
+ * Where llama.cpp repacks a weight at load (Q4_K with n_rows % 8 == 0 on
+ * AVX2 CPUs: its 8x8 interleaved gemv/gemm kernels), the sums follow that
+ * kernel's order instead of vec_dot's. */
+void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int64_t n_rows,
 	      int64_t o0, int64_t o1, const void *act, size_t act_row_bytes,
 	      int64_t n_tok, float *y, int64_t ldy);
+/* One row of that repacked-order Q4_K product (for tests). */
+float cpu_vec_dot_q4_k_repacked(int64_t n, const void *w_row, const void *act_row);
 
 /* ---- dispatch ---- */
 enum cpu_isa { CPU_ISA_AUTO = 0, CPU_ISA_SCALAR = 1, CPU_ISA_AVX2 = 2, CPU_ISA_AVX512 = 3 };

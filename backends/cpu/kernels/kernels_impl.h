@@ -31,4 +31,11 @@ typedef void (*cpu_dot4_fn)(int64_t n, const void *w, const void *a, size_t a_st
 cpu_dot4_fn cpu_dot4_avx2(uint32_t wtype);   /* NULL where not implemented */
 cpu_dot4_fn cpu_dot4_avx512(uint32_t wtype);
 
+/* Exact integer sums of one K-quant block against one Q8_K block, with AVX2
+ * (callers check the CPU has it; integer sums are the same in any order):
+ * Q4_K per 64-element pair of sub-blocks, scale * q * q8 in isum[4] and
+ * min * bsum in msum[4]; Q6_K over the block, scale * (q - 32) * q8. */
+void cpu_q4k_sums_avx2(const uint8_t *x, const uint8_t *y, int32_t isum[4], int32_t msum[4]);
+int32_t cpu_q6k_sum_avx2(const uint8_t *x, const uint8_t *y);
+
 #endif

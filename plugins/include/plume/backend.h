@@ -40,7 +40,15 @@ struct plume_kv_desc {
 	uint32_t n_blocks;         /* blocks in the pool, ids 0..n_blocks-1 */
 	uint32_t block_size;       /* tokens per block (16 by default) */
 	uint32_t type;             /* enum plume_kv_type */
+	/* ABI 1.1: blocks of a second pool that holds the sliding-window
+	 * layers' K/V (ids 0..n_blocks_swa-1); 0: one pool holds every layer.
+	 * Only sent to a backend with kv_block_bytes_swa. */
+	uint32_t n_blocks_swa;
 };
+
+/* A block-table entry for a block the host has released because no query
+ * can attend to it any more (sliding-window pool only). */
+#define PLUME_KV_NO_BLOCK 0xffffffffu
 
 /* One forward. Tokens of one sequence appear in increasing position order;
  * a token at position p attends to positions 0..p of its own sequence (the
@@ -65,6 +73,11 @@ struct plume_batch {
 	uint32_t n_hidden;              /* final hidden states wanted (0 = none) */
 	const uint32_t *hidden_idx;     /* [n_hidden] indices into tokens[] */
 	float *hidden;                  /* [n_hidden][n_embd]: after the final norm, before the output projection */
+	/* ABI 1.1, with a sliding-window pool (n_blocks_swa > 0): per
+	 * sequence, the sliding-window layers' block table, indexed like
+	 * block_tables (n_blocks entries); entries below the window of every
+	 * query in the batch may be PLUME_KV_NO_BLOCK. NULL otherwise. */
+	const uint32_t *const *swa_block_tables;
 };
 
 struct plume_backend_ops {
@@ -104,6 +117,18 @@ struct plume_backend_ops {
 	/* Catch-all for requests added later; PLUME_ERR_NOTFOUND for unknown
 	 * ones. Optional: NULL means every request is unknown. */
 	int (*control)(void *ctx, const char *request, void *arg, struct plume_error *err);
+
+	/* ABI 1.1, optional (NULL: one pool for every layer). For a model with
+	 * sliding-window layers: bytes one block takes in the global layers'
+	 * pool and in the sliding-window layers' pool, so that the host can
+	 * keep only a window's worth of blocks for the latter. */
+	int (*kv_block_bytes_swa)(void *ctx, uint32_t block_size, uint32_t type,
+				  uint64_t *global_bytes, uint64_t *swa_bytes,
+				  struct plume_error *err);
+	/* ABI 1.1, required with kv_block_bytes_swa: kv_copy for the
+	 * sliding-window pool's blocks. */
+	int (*kv_copy_swa)(void *ctx, const uint32_t *src, const uint32_t *dst, uint32_t n,
+			   struct plume_error *err);
 };
 
 #ifdef __cplusplus

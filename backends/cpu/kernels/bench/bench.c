@@ -24,7 +24,7 @@ static void *run(void *p)
 {
 	struct job *j = p;
 
-	cpu_gemm(j->t, j->k, j->w, j->wr, j->o0, j->o1, j->a, j->ar, j->n_tok, j->y, j->ldy);
+	cpu_gemm(j->t, j->k, j->w, j->wr, j->ldy, j->o0, j->o1, j->a, j->ar, j->n_tok, j->y, j->ldy);
 	return NULL;
 }
 
