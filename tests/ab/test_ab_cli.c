@@ -72,18 +72,25 @@ static char *prompts(int n, const char *name)
 	return p;
 }
 
-/* plume ARGS on the default model; stdout to out (may be NULL); exit status. */
-static int plume(const char *args, const char *out)
+/* plume ARGS -c CONF on the default model; stdout to out (may be NULL);
+ * exit status. conf NULL: conf/default.ini. */
+static int plume_conf(const char *args, const char *conf, const char *out)
 {
-	char cmd[8192];
+	char cmd[8192], def[1024];
 	const char *bin = getenv("PLUME_BINARY_DIR");
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "%s/plume %s -c %s/conf/default.ini --set model.path=%s -t 2 > %s",
-		 bin ? bin : ".", args, src(), model, out ? out : "/dev/null");
+	snprintf(def, sizeof(def), "%s/conf/default.ini", src());
+	snprintf(cmd, sizeof(cmd), "%s/plume %s -c %s --set model.path=%s -t 2 > %s",
+		 bin ? bin : ".", args, conf ? conf : def, model, out ? out : "/dev/null");
 	st = system(cmd);
 	cr_assert(WIFEXITED(st), "plume %s: killed by a signal", args);
 	return WEXITSTATUS(st);
+}
+
+static int plume(const char *args, const char *out)
+{
+	return plume_conf(args, NULL, out);
 }
 
 static char *slurp(const char *path)
@@ -129,19 +136,31 @@ static double field(const char *line, const char *name)
 
 static const char *const timing[] = {"ttft_ms", "tpot_ms", "decode_tps"};
 
+/* The arms come from [ab.arm.NAME] sections of the config (no --arm). */
 Test(ab_cli, identical_arms_show_no_significant_difference)
 {
-	char args[2048];
+	char args[2048], cmd[2048];
 	const char *quality[] = {"tokens", "logprob_per_token", "distinct_1", "distinct_2",
 				 "seq_rep_4", "exact_match", "rouge_l"};
 	char *json;
+	FILE *f;
 
 	need_model();
-	snprintf(args, sizeof(args),
-		 "ab --prompts %s -n 4 --arm a=strategy:sampling --arm b=strategy:sampling --json %s",
-		 prompts(5, "p5.jsonl"), tmp_path("same.json"));
-	cr_assert_eq(plume(args, NULL), 0);
+	snprintf(cmd, sizeof(cmd), "cp %s/conf/default.ini %s", src(), tmp_path("arms.ini"));
+	cr_assert_eq(system(cmd), 0);
+	f = fopen(tmp_path("arms.ini"), "a");
+	cr_assert_not_null(f);
+	fputs("\n[ab.arm.a]\nstrategy = sampling\nstrategy.sampling.top_k = 20\n"
+	      "\n[ab.arm.b]\nengine.strategy = sampling\nstrategy.sampling.top_k = 20\n", f);
+	fclose(f);
+	snprintf(args, sizeof(args), "ab --prompts %s -n 4 --json %s", prompts(5, "p5.jsonl"),
+		 tmp_path("same.json"));
+	cr_assert_eq(plume_conf(args, tmp_path("arms.ini"), NULL), 0);
 	json = slurp(tmp_path("same.json"));
+	cr_expect(strstr(json, "{\"name\":\"a\",\"overrides\":[\"strategy:sampling\","
+			       "\"strategy.sampling.top_k=20\"],\"strategy\":\"sampling\""), "%.300s",
+		  strstr(json, "\"arms\""));
+	cr_expect(strstr(json, "{\"name\":\"b\",\"overrides\":[\"engine.strategy=sampling\","));
 	cr_expect_null(strstr(json, "\"significant\":true"), "a significant difference: %s", json);
 	/* same seeds, same strategy: every quality figure is paired exactly */
 	for (size_t i = 0; i < sizeof(quality) / sizeof(quality[0]); i++) {
