@@ -43,13 +43,15 @@ __global__ void k_attention(float *out, const float *q, const __half *kc, const 
 	int64_t t = blockIdx.x;
 	int h = blockIdx.y, g = h / (p.n_head / p.n_head_kv), hd = p.head_dim;
 	int64_t dk = (int64_t)p.n_head_kv * hd, n_ctx = p.ctx_len[t];
+	/* sliding window: the positions llama.cpp masks are skipped */
+	int64_t lo = p.window > 0 && n_ctx > p.window ? n_ctx - p.window : 0;
 	int lane = threadIdx.x % warpSize, w = threadIdx.x / warpSize, nw = blockDim.x / warpSize;
 	float *qs = sh, *sc = sh + hd, mx = -INFINITY, sum = 0.0f;
 
 	for (int d = threadIdx.x; d < hd; d += blockDim.x)
 		qs[d] = __half2float(__float2half(q[t * p.ldq + (int64_t)h * hd + d]));
 	__syncthreads();
-	for (int64_t j = w; j < n_ctx; j += nw) {
+	for (int64_t j = lo + w; j < n_ctx; j += nw) {
 		const __half *kr = kc + kv_row(p, t, j) * dk + (int64_t)g * hd;
 		float s = 0.0f;
 
@@ -60,11 +62,11 @@ __global__ void k_attention(float *out, const float *q, const __half *kc, const 
 			sc[j] = s;
 	}
 	__syncthreads();
-	for (int64_t j = threadIdx.x; j < n_ctx; j += blockDim.x)
+	for (int64_t j = lo + threadIdx.x; j < n_ctx; j += blockDim.x)
 		mx = fmaxf(mx, sc[j]);
 	mx = gpu_block_max(mx, red);
 	__syncthreads();
-	for (int64_t j = threadIdx.x; j < n_ctx; j += blockDim.x) {
+	for (int64_t j = lo + threadIdx.x; j < n_ctx; j += blockDim.x) {
 		float e = expf(sc[j] - mx);
 
 		sc[j] = e;
@@ -80,7 +82,7 @@ __global__ void k_attention(float *out, const float *q, const __half *kc, const 
 #pragma unroll
 		for (int i = 0; i < AT_MAXD; i++)
 			acc[i] = 0.0f;
-		for (int64_t j = w; j < n_ctx; j += nw) {
+		for (int64_t j = lo + w; j < n_ctx; j += nw) {
 			const __half *vr = vc + kv_row(p, t, j) * dk + (int64_t)g * hd;
 			float wj = __half2float(__float2half(sc[j] * inv));
 

@@ -179,6 +179,7 @@ static int walk(struct gpu_ctx *c, const struct plume_model_desc *m, struct aren
 		g->n_head = l->n_head;
 		g->n_head_kv = l->n_head_kv;
 		g->n_ff = l->n_ff;
+		g->is_swa = l->is_swa;
 		if ((rc = put_w(c, a, l->wq, &g->wq, err)) || (rc = put_w(c, a, l->wk, &g->wk, err)) ||
 		    (rc = put_w(c, a, l->wv, &g->wv, err)) || (rc = put_w(c, a, l->wo, &g->wo, err)) ||
 		    (rc = put_w(c, a, l->ffn_gate, &g->gate, err)) ||
@@ -189,7 +190,9 @@ static int walk(struct gpu_ctx *c, const struct plume_model_desc *m, struct aren
 		    (rc = put_f(c, a, l->bq, &g->bq, err)) || (rc = put_f(c, a, l->bk, &g->bk, err)) ||
 		    (rc = put_f(c, a, l->bv, &g->bv, err)) || (rc = put_f(c, a, l->bo, &g->bo, err)) ||
 		    (rc = put_f(c, a, l->q_norm, &g->q_norm, err)) ||
-		    (rc = put_f(c, a, l->k_norm, &g->k_norm, err)))
+		    (rc = put_f(c, a, l->k_norm, &g->k_norm, err)) ||
+		    (rc = put_f(c, a, l->attn_post_norm, &g->attn_post_norm, err)) ||
+		    (rc = put_f(c, a, l->ffn_post_norm, &g->ffn_post_norm, err)))
 			return rc;
 	}
 	return PLUME_OK;
@@ -199,7 +202,9 @@ static int gpu_load_model(void *ctx, const struct plume_model_desc *m, struct pl
 {
 	struct gpu_ctx *c = (struct gpu_ctx *)ctx;
 	uint32_t bad = m->flags & ~(uint32_t)(PLUME_MODEL_TIED_OUTPUT | PLUME_MODEL_QKV_BIAS |
-					       PLUME_MODEL_QK_NORM);
+					       PLUME_MODEL_QK_NORM | PLUME_MODEL_POST_NORMS |
+					       PLUME_MODEL_GELU_FFN | PLUME_MODEL_EMBD_SCALE |
+					       PLUME_MODEL_SLIDING_WINDOW);
 	struct arena a;
 	size_t fr = 0, tot = 0;
 	int rc = 0;
@@ -326,6 +331,8 @@ static const struct plume_backend_ops gpu_ops = {
 	sizeof(struct plume_backend_ops), PLUME_ABI_MINOR,
 	gpu_create, gpu_destroy, gpu_get_info, gpu_load_model, gpu_kv_block_bytes,
 	gpu_kv_init, gpu_kv_copy, gpu_forward_op, NULL,
+	/* ABI 1.1: no separate sliding-window pool yet (the host keeps one pool) */
+	NULL, NULL,
 };
 
 static const struct plume_option gpu_options[] = {

@@ -77,6 +77,46 @@ void gpu_swiglu(float *g, const float *u, int64_t n, gpuStream_t s)
 	k_swiglu<<<(unsigned)((n + EW_THREADS - 1) / EW_THREADS), EW_THREADS, 0, s>>>(g, u, n);
 }
 
+__global__ void k_geglu(float *g, const float *u, int64_t n)
+{
+	int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+
+	if (i < n) {
+		float x = g[i], y;
+
+		if (x <= -10.0f) {
+			y = 0.0f;
+		} else if (x >= 10.0f) {
+			y = x;
+		} else {
+			float h = __half2float(__float2half(x));
+
+			y = 0.5f * h * (1.0f + tanhf(0.79788456080286535587989211986876f * h *
+						     (1.0f + 0.044715f * h * h)));
+			y = __half2float(__float2half(y));
+		}
+		g[i] = y * u[i];
+	}
+}
+
+void gpu_geglu(float *g, const float *u, int64_t n, gpuStream_t s)
+{
+	k_geglu<<<(unsigned)((n + EW_THREADS - 1) / EW_THREADS), EW_THREADS, 0, s>>>(g, u, n);
+}
+
+__global__ void k_scale(float *x, float a, int64_t n)
+{
+	int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+
+	if (i < n)
+		x[i] *= a;
+}
+
+void gpu_scale(float *x, float a, int64_t n, gpuStream_t s)
+{
+	k_scale<<<(unsigned)((n + EW_THREADS - 1) / EW_THREADS), EW_THREADS, 0, s>>>(x, a, n);
+}
+
 /* one thread per (token, head, rotated pair) */
 __global__ void k_rope(float *v, const int32_t *pos, int64_t T, int n_head, int64_t ld,
 		       struct gpu_rope_p p)

@@ -172,12 +172,17 @@ static int layer(struct gpu_ctx *c, struct fw *f, uint32_t il, struct plume_erro
 	const struct gpu_layer *L = &c->layers[il];
 	gpuStream_t s = c->stream;
 	int64_t T = f->T, E = f->E, hd = m->head_dim_k;
+	int swa = (m->flags & PLUME_MODEL_SLIDING_WINDOW) && L->is_swa;
+	int gemma = m->arch == PLUME_ARCH_GEMMA3;
+	/* sliding-window layers: their own RoPE base, no scaling (llama.cpp) */
 	struct gpu_rope_p rp = {(int)m->n_rot, (int)m->rope_type, (int)hd,
-				powf(m->rope_freq_base, -2.0f / (float)m->n_rot), m->rope_freq_scale,
-				c->rope_freqs};
+				powf(swa ? m->rope_freq_base_swa : m->rope_freq_base,
+				     -2.0f / (float)m->n_rot),
+				swa ? 1.0f : m->rope_freq_scale, c->rope_freqs};
+	/* gemma3 scales the query before attention and uses a q.k scale of 1 */
 	struct gpu_attn_p ap = {(int)L->n_head, (int)L->n_head_kv, (int)hd, (int)c->block_size,
-				m->attn_scale, f->Dq, f->Dk, f->Datt, f->pos, f->tab, f->tables,
-				f->ctx_len};
+				swa ? (int)m->sliding_window : 0, gemma ? 1.0f : m->attn_scale,
+				f->Dq, f->Dk, f->Datt, f->pos, f->tab, f->tables, f->ctx_len};
 	__half *kc = c->kv + (size_t)il * c->kv_layer_elems;
 	__half *vc = c->kv + ((size_t)m->n_layer + il) * c->kv_layer_elems;
 	int rc;
@@ -198,6 +203,8 @@ static int layer(struct gpu_ctx *c, struct fw *f, uint32_t il, struct plume_erro
 	}
 	gpu_rope(f->q, f->pos, T, L->n_head, f->Dq, &rp, s);
 	gpu_rope(f->k, f->pos, T, L->n_head_kv, f->Dk, &rp, s);
+	if (gemma)
+		gpu_scale(f->q, m->attn_scale, T * f->Dq, s);
 	gpu_kv_write(kc, vc, f->k, f->v, T, &ap, s);
 	if ((rc = gpu_attention(f->att, f->q, kc, vc, T, f->max_ctx, &ap, s)))
 		goto fail;
@@ -205,15 +212,22 @@ static int layer(struct gpu_ctx *c, struct fw *f, uint32_t il, struct plume_erro
 		goto fail;
 	if (L->bo)
 		gpu_add_bias(f->tmp, L->bo, T, E, s);
+	if (L->attn_post_norm)
+		gpu_rmsnorm(f->tmp, f->tmp, L->attn_post_norm, T, E, E, E, m->norm_eps, s);
 	gpu_add(f->x, f->tmp, T * E, s);
 
 	gpu_rmsnorm(f->xn, f->x, L->ffn_norm, T, E, E, E, m->norm_eps, s);
 	if ((rc = gpu_matmul(&L->gate, f->xn, E, f->g, L->n_ff, T, s, f->qx)) ||
 	    (rc = gpu_matmul(&L->up, f->xn, E, f->u, L->n_ff, T, s, f->qx)))
 		goto fail;
-	gpu_swiglu(f->g, f->u, T * L->n_ff, s);
+	if (m->flags & PLUME_MODEL_GELU_FFN)
+		gpu_geglu(f->g, f->u, T * L->n_ff, s);
+	else
+		gpu_swiglu(f->g, f->u, T * L->n_ff, s);
 	if ((rc = gpu_matmul(&L->down, f->g, L->n_ff, f->tmp, E, T, s, f->qx)))
 		goto fail;
+	if (L->ffn_post_norm)
+		gpu_rmsnorm(f->tmp, f->tmp, L->ffn_post_norm, T, E, E, E, m->norm_eps, s);
 	gpu_add(f->x, f->tmp, T * E, s);
 	return PLUME_OK;
 fail:
@@ -231,6 +245,8 @@ static int body(struct gpu_ctx *c, const struct plume_batch *b, struct fw *f, st
 
 	if ((rc = gpu_embed(&c->tok_embd, f->tok, f->x, f->T, c->stream)))
 		return c->host->error(err, rc, GPU_NAME ": embedding lookup failed");
+	if (m->flags & PLUME_MODEL_EMBD_SCALE)
+		gpu_scale(f->x, m->embd_scale, f->T * f->E, c->stream);
 	for (uint32_t il = 0; il < m->n_layer; il++)
 		if ((rc = layer(c, f, il, err)))
 			return rc;

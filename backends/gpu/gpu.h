@@ -31,7 +31,9 @@ struct gpu_w {                  /* a weight on the device */
 struct gpu_layer {
 	struct gpu_w wq, wk, wv, wo, gate, up, down;
 	const float *attn_norm, *ffn_norm, *bq, *bk, *bv, *bo, *q_norm, *k_norm;
+	const float *attn_post_norm, *ffn_post_norm;   /* POST_NORMS (gemma3) */
 	uint32_t n_head, n_head_kv, n_ff;
+	uint32_t is_swa;        /* sliding-window layer (SLIDING_WINDOW) */
 };
 
 /* A captured forward (kernels only, no copies), replayed while the batch
@@ -98,6 +100,11 @@ void gpu_rmsnorm_rows(float *y, const float *x, const int32_t *idx, const float 
 void gpu_add(float *y, const float *x, int64_t n, gpuStream_t s);
 void gpu_add_bias(float *y, const float *b, int64_t T, int64_t n, gpuStream_t s);
 void gpu_swiglu(float *g, const float *u, int64_t n, gpuStream_t s);
+/* g = GELU-tanh(g) * u, with the input and the GELU value rounded to F16 for
+ * -10 < g < 10 as llama.cpp's CPU table does (GELU_FFN) */
+void gpu_geglu(float *g, const float *u, int64_t n, gpuStream_t s);
+/* x *= a (embedding scale, query pre-scaling) */
+void gpu_scale(float *x, float a, int64_t n, gpuStream_t s);
 struct gpu_rope_p {
 	int n_rot, rope_type, head_dim;
 	float theta_scale, freq_scale;
@@ -109,6 +116,7 @@ void gpu_rope(float *v, const int32_t *pos, int64_t T, int n_head, int64_t ld,
 /* attention.cu */
 struct gpu_attn_p {
 	int n_head, n_head_kv, head_dim, block_size;
+	int window;                     /* > 0: a query at p sees p - window < j <= p */
 	float scale;
 	int64_t ldq, ldk, ldo;          /* row strides of q, k/v and out */
 	const int32_t *pos;             /* [T] */

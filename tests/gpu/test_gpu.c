@@ -106,3 +106,30 @@ Test(gpu, default_model_argmax_matches_llama_cpp_where_it_is_decisive)
 	cr_assert_eq(gc_check_golden(path, golden, rep, sizeof(rep)), 0, "%s", rep);
 	printf("%s", rep);
 }
+
+/* Gemma 3 (post-norms, GELU, embedding scale, pre-scaled queries, sliding
+ * window with per-layer RoPE bases, Q4_K/Q5_0/Q6_K/Q8_0 weights): the GPU
+ * forward against the CPU backend's, prefill then greedy decode. */
+Test(gpu, gemma3_forward_matches_cpu_backend)
+{
+	const char *dir = getenv("PLUME_MODEL_DIR"), *home = getenv("HOME");
+	char path[4096];
+	FILE *f;
+
+	if (!cuda_device_present())
+		cr_skip_test();
+	if (dir)
+		snprintf(path, sizeof(path), "%s/gemma-3-270m-q4_k_m.gguf", dir);
+	else
+		snprintf(path, sizeof(path), "%s/.cache/plume/models/gemma-3-270m-q4_k_m.gguf",
+			 home ? home : "");
+	f = fopen(path, "rb");
+	if (!f) {
+		printf("SKIPPED: Gemma 3 270M absent (%s; scripts/fetch-model gemma3-270m)\n", path);
+		cr_skip_test();
+	}
+	fclose(f);
+	rep[0] = '\0';
+	cr_expect_eq(gc_check_forward_file(path, 24, rep, sizeof(rep)), 0, "%s", rep);
+	printf("%s", rep);
+}
