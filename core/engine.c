@@ -87,7 +87,8 @@ static int setup_tokenizer(struct plume_engine *e, struct plume_error *err)
 		return plume_error_set(err, PLUME_ERR_INVALID, "%s: the model has no vocabulary "
 				       "(tokenizer.ggml.tokens missing)", plume_cfg_str(e->cfg, "model", "path"));
 	if (!strcmp(name, "auto")) {
-		if (vocab->model && !strcmp(vocab->model, "gpt2"))
+		/* gemma4: SentencePiece-style BPE, served by the bpe plugin */
+		if (vocab->model && (!strcmp(vocab->model, "gpt2") || !strcmp(vocab->model, "gemma4")))
 			name = "bpe";
 		else if (vocab->model && !strcmp(vocab->model, "llama"))
 			name = "spm";

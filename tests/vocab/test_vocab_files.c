@@ -68,14 +68,8 @@ static int check_file(const char *dir, const char *name, int *n_cases)
 	cr_assert_eq(plume_cfg_create(&cfg), 0);
 	snprintf(set, sizeof(set), "model.path=%s/%s", dir, name);
 	cr_assert_eq(plume_cfg_set(cfg, set, "test", &err), 0);
-	if (plume_engine_create(cfg, PLUME_ENGINE_TOKENIZER_ONLY, &e, &err) && strstr(err.msg, "'gemma4'")) {
-		/* the core's `auto` does not map gemma4 (SentencePiece-style
-		 * BPE) to bpe yet: name the plugin */
-		printf("  %s: %s; retrying with engine.tokenizer = bpe\n", name, err.msg);
-		cr_assert_eq(plume_cfg_set(cfg, "engine.tokenizer=bpe", "test", &err), 0, "%s", err.msg);
-		e = NULL;
-		plume_engine_create(cfg, PLUME_ENGINE_TOKENIZER_ONLY, &e, &err);
-	}
+	/* engine.tokenizer = auto: gpt2 and gemma4 -> bpe, llama -> spm */
+	plume_engine_create(cfg, PLUME_ENGINE_TOKENIZER_ONLY, &e, &err);
 	if (!e) {
 		printf("SKIPPED: %s: %s\n", name, err.msg);
 		plume_cfg_destroy(cfg);

@@ -30,6 +30,8 @@ cpu_dot_fn cpu_dot_avx512(uint32_t wtype); /* NULL: use the AVX2 one */
 typedef void (*cpu_dot4_fn)(int64_t n, const void *w, const void *a, size_t a_stride, float *out);
 cpu_dot4_fn cpu_dot4_avx2(uint32_t wtype);   /* NULL where not implemented */
 cpu_dot4_fn cpu_dot4_avx512(uint32_t wtype);
+/* The same over eight activation rows (out[8]); AVX-512 VNNI only. */
+cpu_dot4_fn cpu_dot8_avx512(uint32_t wtype);
 
 /* Exact integer sums of one K-quant block against one Q8_K block, with AVX2
  * (callers check the CPU has it; integer sums are the same in any order):
