@@ -18,8 +18,8 @@ src=${PLUME_SOURCE_DIR:?}
 bin=${PLUME_BINARY_DIR:?}
 cmake=${PLUME_CMAKE:-cmake}
 export CC=${PLUME_C_COMPILER:-cc}
-# The example is an ordinary (uninstrumented) library even in the sanitizer
-# build; keep the sanitizer runtime's options away from cmake and the compiler.
+# The example is built as a third party would build it, uninstrumented even
+# in the sanitizer build: the sanitized plume loads it like any other plugin.
 example=$src/plugins/examples/entropy-greedy
 model=${PLUME_MODEL_DIR:-$HOME/.cache/plume/models}/SmolLM2-135M-Instruct.Q4_1.gguf
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/plume-sdk.XXXXXX")
