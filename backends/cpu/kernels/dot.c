@@ -505,6 +505,39 @@ static float dot_q6_k_tiled(int64_t n, const void *w, const void *a)
 	return kq_tiled(PLUME_DTYPE_Q6_K, n, w, a);
 }
 
+/* q4k_repacked over four activation rows (AVX2 only): the same float
+ * operations per row, the weight block unpacked once. */
+FMA_CLONES static void q4k_repacked4(int64_t n, const void *w, const void *a, size_t a_stride,
+				     int per64, float *out)
+{
+	const uint8_t *x = w, *y = a;
+	float acc[4] = {0, 0, 0, 0}, acc_min[4] = {0, 0, 0, 0};
+
+	for (int64_t b = 0; b < n / 256; b++, x += 144, y += 292) {
+		float dw = h2f(x), dmw = h2f(x + 2);
+		int32_t isum[4][4], msum[4][4];
+
+		cpu_q4k_sums4_avx2(x, y, a_stride, isum, msum);
+		for (int t = 0; t < 4; t++) {
+			float yd = q8k_d(y + (size_t)t * a_stride), dd = dw * yd, dm = dmw * yd;
+
+			if (per64) {
+				for (int j = 0; j < 4; j++) {
+					acc[t] = fmaf((float)isum[t][j], dd, acc[t]);
+					acc_min[t] = fmaf((float)msum[t][j], dm, acc_min[t]);
+				}
+			} else {
+				acc[t] = fmaf((float)(isum[t][0] + isum[t][1] + isum[t][2] + isum[t][3]),
+					      dd, acc[t]);
+				acc_min[t] = fmaf((float)(msum[t][0] + msum[t][1] + msum[t][2] + msum[t][3]),
+						  dm, acc_min[t]);
+			}
+		}
+	}
+	for (int t = 0; t < 4; t++)
+		out[t] = acc[t] - acc_min[t];
+}
+
 float cpu_vec_dot_q4_k_repacked(int64_t n, const void *w, const void *a)
 {
 	return q4k_repacked(n, w, a, 0);
@@ -544,7 +577,21 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 	if (wtype == PLUME_DTYPE_Q4_K && n_rows % 8 == 0 && isa_in_use >= CPU_ISA_AVX2) {
 		int64_t n_gemm = n_tok - n_tok % 4; /* rows llama.cpp's gemm takes */
 
-		for (int64_t t = 0; t < n_tok; t++) {
+		for (int64_t ob = o0; ob < o1; ob += 16) {
+			int64_t oe = ob + 16 < o1 ? ob + 16 : o1;
+
+			for (int64_t t = 0; t + 4 <= n_tok; t += 4)
+				for (int64_t o = ob; o < oe; o++) {
+					float r[4];
+
+					q4k_repacked4(k, W + (size_t)o * w_row_bytes,
+						      A + (size_t)t * act_row_bytes, act_row_bytes,
+						      t < n_gemm, r);
+					for (int i = 0; i < 4; i++)
+						y[(t + i) * ldy + o] = r[i];
+				}
+		}
+		for (int64_t t = n_tok - n_tok % 4; t < n_tok; t++) {
 			cpu_dot_fn g = t < n_gemm ? dot_q4_k_repacked_gemm : cpu_vec_dot_q4_k_repacked;
 
 			for (int64_t o = o0; o < o1; o++)

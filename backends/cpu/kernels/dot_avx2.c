@@ -178,6 +178,42 @@ AVX2 void cpu_q4k_sums_avx2(const uint8_t *x, const uint8_t *y, int32_t isum[4],
 	}
 }
 
+/* cpu_q4k_sums_avx2 for four activation rows a_stride bytes apart: the
+ * weight block's scales and nibbles unpacked once. */
+AVX2 void cpu_q4k_sums4_avx2(const uint8_t *x, const uint8_t *y, size_t a_stride,
+			     int32_t isum[4][4], int32_t msum[4][4])
+{
+	const __m256i m4 = _mm256_set1_epi8(15);
+	int sc[8], m[8];
+	__m256i lo[4], hi[4];
+
+	for (int k = 0; k < 8; k++)
+		cpu_k_scale_min(x + 4, k, &sc[k], &m[k]);
+	for (int j = 0; j < 4; j++) {
+		__m256i bits = _mm256_loadu_si256((const __m256i *)(x + 16 + 32 * j));
+
+		lo[j] = _mm256_and_si256(bits, m4);
+		hi[j] = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+	}
+	for (int t = 0; t < 4; t++) {
+		const uint8_t *yt = y + (size_t)t * a_stride;
+		const int8_t *q8 = (const int8_t *)(yt + 4);
+		int16_t bs[16];
+
+		memcpy(bs, yt + 260, 32);
+		for (int j = 0; j < 4; j++, q8 += 64) {
+			__m256i pl = _mm256_maddubs_epi16(lo[j], _mm256_loadu_si256((const __m256i *)q8));
+			__m256i ph = _mm256_maddubs_epi16(hi[j], _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+
+			pl = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j]), pl);
+			ph = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j + 1]), ph);
+			isum[t][j] = hsum_i32x8(_mm256_add_epi32(pl, ph));
+			msum[t][j] = m[2 * j] * (bs[4 * j] + bs[4 * j + 1]) +
+				     m[2 * j + 1] * (bs[4 * j + 2] + bs[4 * j + 3]);
+		}
+	}
+}
+
 AVX2 int32_t cpu_q6k_sum_avx2(const uint8_t *x, const uint8_t *y)
 {
 	const int8_t *q8 = (const int8_t *)(y + 4), *sc = (const int8_t *)(x + 192);
@@ -232,6 +268,7 @@ cpu_dot4_fn cpu_dot4_avx2(uint32_t t)
 	switch (t) {
 	case PLUME_DTYPE_Q4_1: return dot4_q4_1;
 	case PLUME_DTYPE_Q8_0: return dot4_q8_0;
+	case PLUME_DTYPE_Q5_0: return dot4_q5_0;
 	default: return NULL;
 	}
 }
@@ -242,6 +279,16 @@ void cpu_q4k_sums_avx2(const uint8_t *x, const uint8_t *y, int32_t isum[4], int3
 	(void)y;
 	for (int j = 0; j < 4; j++)
 		isum[j] = msum[j] = 0;
+}
+
+void cpu_q4k_sums4_avx2(const uint8_t *x, const uint8_t *y, size_t a_stride,
+			int32_t isum[4][4], int32_t msum[4][4])
+{
+	(void)x;
+	(void)y;
+	(void)a_stride;
+	memset(isum, 0, 16 * sizeof(int32_t));
+	memset(msum, 0, 16 * sizeof(int32_t));
 }
 
 int32_t cpu_q6k_sum_avx2(const uint8_t *x, const uint8_t *y)

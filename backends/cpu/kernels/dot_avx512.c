@@ -118,9 +118,56 @@ TGT static void vnni_dot8_q4_1(int64_t n, const void *w, const void *a, size_t a
 	}
 }
 
+/* Q5_0 against eight activation rows, two per 512-bit vector, with the
+ * lanes of vnni_dot_q5_0: |q5| times q8 carrying q5's sign (a masked
+ * negation, as _mm256_sign_epi8 does it; q8 is never -128), vpdpbusd,
+ * conversion, one fused multiply-add by d_w * d_a per block. */
+TGT static void vnni_dot8_q5_0(int64_t n, const void *w, const void *a, size_t a_stride, float *out)
+{
+	const uint8_t *x = w, *y = a;
+	__m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+			 _mm512_setzero_ps()};
+	const __m512i sel[4] = {
+		_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+		_mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2),
+		_mm512_set_epi32(5, 5, 5, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 4, 4),
+		_mm512_set_epi32(7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 6, 6, 6, 6, 6, 6)};
+
+	for (int64_t b = 0; b < n / 32; b++, x += 22, y += 34) {
+		__m256i hi = _mm256_andnot_si256(vnni_bits_to_bytes(x + 2), _mm256_set1_epi8((char)0xF0));
+		__m512i qx = _mm512_broadcast_i64x4(_mm256_or_si256(vnni_nibbles(x + 6), hi));
+		__m512i ax = _mm512_abs_epi8(qx);
+		__mmask64 neg = _mm512_movepi8_mask(qx);
+		float dy[8];
+		__m512 d;
+
+		for (int t = 0; t < 8; t++)
+			dy[t] = vnni_hf(y + (size_t)t * a_stride);
+		d = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_set1_ps(vnni_hf(x)), _mm256_loadu_ps(dy)));
+		for (int p = 0; p < 4; p++) {
+			const uint8_t *y0 = y + (size_t)(2 * p) * a_stride;
+			__m512i qy = _mm512_inserti64x4(
+				_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(y0 + 2))),
+				_mm256_loadu_si256((const __m256i *)(y0 + a_stride + 2)), 1);
+			__m512i sy = _mm512_mask_sub_epi8(qy, neg, _mm512_setzero_si512(), qy);
+			__m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ax, sy);
+
+			acc[p] = _mm512_fmadd_ps(_mm512_permutexvar_ps(sel[p], d), _mm512_cvtepi32_ps(s),
+						 acc[p]);
+		}
+	}
+	for (int p = 0; p < 4; p++) {
+		__m256 lo = _mm512_castps512_ps256(acc[p]);
+		__m256 hi2 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[p]), 1));
+
+		out[2 * p] = vnni_hsum8(lo);
+		out[2 * p + 1] = vnni_hsum8(hi2);
+	}
+}
+
 cpu_dot4_fn cpu_dot8_avx512(uint32_t t)
 {
-	return t == PLUME_DTYPE_Q4_1 ? vnni_dot8_q4_1 : NULL;
+	return t == PLUME_DTYPE_Q4_1 ? vnni_dot8_q4_1 : t == PLUME_DTYPE_Q5_0 ? vnni_dot8_q5_0 : NULL;
 }
 
 cpu_dot_fn cpu_dot_avx512(uint32_t t)
@@ -140,6 +187,7 @@ cpu_dot4_fn cpu_dot4_avx512(uint32_t t)
 	switch (t) {
 	case PLUME_DTYPE_Q4_1: return vnni_dot4_q4_1;
 	case PLUME_DTYPE_Q8_0: return vnni_dot4_q8_0;
+	case PLUME_DTYPE_Q5_0: return vnni_dot4_q5_0;
 	default: return NULL;
 	}
 }

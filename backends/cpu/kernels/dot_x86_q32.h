@@ -156,6 +156,35 @@ TGT static void Q32_FN(dot4_q4_1)(int64_t n, const void *w, const void *a, size_
 		out[t] = Q32_FN(hsum8)(acc[t]) + summs[t];
 }
 
+/* Q5_0 against four activation rows: the weight block unpacked once, each
+ * row's lanes as Q32_FN(dot_q5_0) computes them (same bits). */
+TGT static void Q32_FN(dot4_q5_0)(int64_t n, const void *w, const void *a, size_t a_stride,
+				  float *out)
+{
+	const uint8_t *x = w, *y = a;
+	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+			 _mm256_setzero_ps()};
+
+	for (int64_t b = 0; b < n / 32; b++, x += 22, y += 34) {
+		__m256i hi = _mm256_andnot_si256(Q32_FN(bits_to_bytes)(x + 2),
+						 _mm256_set1_epi8((char)0xF0));
+		__m256i qx = _mm256_or_si256(Q32_FN(nibbles)(x + 6), hi);
+		__m256i ax = _mm256_sign_epi8(qx, qx);
+		float dx = Q32_FN(hf)(x);
+
+		for (int t = 0; t < 4; t++) {
+			const uint8_t *yt = y + (size_t)t * a_stride;
+			__m256i qy = _mm256_loadu_si256((const __m256i *)(yt + 2));
+			__m256 d = _mm256_set1_ps(dx * Q32_FN(hf)(yt));
+
+			acc[t] = _mm256_fmadd_ps(d, Q32_FN(mul_sum_us8)(ax, _mm256_sign_epi8(qy, qx)),
+						 acc[t]);
+		}
+	}
+	for (int t = 0; t < 4; t++)
+		out[t] = Q32_FN(hsum8)(acc[t]);
+}
+
 TGT static void Q32_FN(dot4_q8_0)(int64_t n, const void *w, const void *a, size_t a_stride,
 				  float *out)
 {
