@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "testenv.h"
 
@@ -286,6 +287,46 @@ Test(ab_cli, perplexity_is_within_half_a_percent_of_llama_cpp)
 	cr_expect_lt(fabs(field(got, "ppl_stderr") - field(ref, "ppl_stderr")) /
 			     field(ref, "ppl_stderr"), 0.01);
 	cr_expect_eq(field(got, "n_ctx"), 512.0);
+	free(got);
+	free(ref);
+}
+
+/* The same on Gemma 3 270M (sliding-window model, SentencePiece vocabulary):
+ * tests/data/ab/perplexity_ref_gemma3.json from scripts/ref/perplexity_ref.py. */
+Test(ab_cli, gemma3_perplexity_is_within_half_a_percent_of_llama_cpp)
+{
+	char cmd[8192], gemma[1024], ref_path[1024], *slash;
+	const char *bin = getenv("PLUME_BINARY_DIR"), *ci = getenv("CI");
+	char *got, *ref;
+	double p, r;
+	int st;
+
+	need_model();
+	snprintf(gemma, sizeof(gemma), "%s", model);
+	slash = strrchr(gemma, '/');
+	snprintf(slash ? slash + 1 : gemma, sizeof(gemma) - (size_t)(slash ? slash + 1 - gemma : 0),
+		 "gemma-3-270m-q4_k_m.gguf");
+	if (access(gemma, R_OK)) {
+		if (ci && !strcmp(ci, "true"))
+			cr_assert_fail("Gemma 3 270M %s missing in CI (scripts/fetch-model gemma3-270m)", gemma);
+		printf("SKIPPED: Gemma 3 270M not found at %s (scripts/fetch-model gemma3-270m)\n", gemma);
+		cr_skip_test("gemma absent");
+	}
+	snprintf(ref_path, sizeof(ref_path), "%s/tests/data/ab/perplexity_ref_gemma3.json", src());
+	snprintf(cmd, sizeof(cmd),
+		 "%s/plume perplexity -f %s/tests/data/ab/GPL-3.txt --ctx 512 --chunks 3 --json "
+		 "-c %s/conf/gemma3.ini --set model.path=%s -t 2 > %s",
+		 bin ? bin : ".", src(), src(), gemma, tmp_path("ppl_gemma.json"));
+	st = system(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s failed", cmd);
+	got = slurp(tmp_path("ppl_gemma.json"));
+	ref = slurp(ref_path);
+	p = field(got, "ppl");
+	r = field(ref, "ppl");
+	cr_expect_lt(fabs(p - r) / r, 0.005, "plume %.4f, llama.cpp %.4f", p, r);
+	cr_expect_eq(field(got, "chunks"), field(ref, "chunks"));
+	cr_expect_eq(field(got, "tokens"), field(ref, "tokens"), "tokenization differs");
+	printf("gemma3 perplexity: plume %.6f, llama.cpp %.6f\n", p, r);
 	free(got);
 	free(ref);
 }
