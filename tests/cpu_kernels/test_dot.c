@@ -222,6 +222,11 @@ Test(cpu_kernels, gemm_slice_equals_vec_dot_per_element)
 								     "%s %s gemm[%lld,%lld] != vec_dot",
 								     kt_type_name(t), isa_name(isas[q]),
 								     (long long)tk, (long long)o);
+						else /* multi-row kernels keep the one-row tiled bits */
+							cr_assert_eq(v, cpu_vec_dot_kq_tiled(t, k, w + o * wr, a + tk * ar),
+								     "%s %s gemm[%lld,%lld] != tiled order",
+								     kt_type_name(t), isa_name(isas[q]),
+								     (long long)tk, (long long)o);
 						check_dot(t, k, w + o * wr, a + tk * ar, isas[q], v, "gemm");
 					}
 			}

@@ -485,6 +485,31 @@ FMA_CLONES static float kq_tiled(uint32_t t, int64_t n, const void *w, const voi
 	return acc;
 }
 
+/* kq_tiled for Q6_K over four activation rows (AVX2): the same float
+ * operations per row, the weight block unpacked once. */
+FMA_CLONES static void q6k_tiled4(int64_t n, const void *w, const void *a, size_t a_stride,
+				  float *out)
+{
+	const uint8_t *x = w, *y = a;
+	float acc[4] = {0, 0, 0, 0};
+
+	for (int64_t b = 0; b < n / 256; b++, x += 210, y += 292) {
+		int32_t is[4];
+		float dw = h2f(x + 208);
+
+		cpu_q6k_sums4_avx2(x, y, a_stride, is);
+		for (int t = 0; t < 4; t++)
+			acc[t] = fmaf((float)is[t] * dw, q8k_d(y + (size_t)t * a_stride), acc[t]);
+	}
+	for (int t = 0; t < 4; t++)
+		out[t] = acc[t];
+}
+
+float cpu_vec_dot_kq_tiled(uint32_t wtype, int64_t n, const void *w_row, const void *act_row)
+{
+	return kq_tiled(wtype, n, w_row, act_row);
+}
+
 static float dot_q3_k_tiled(int64_t n, const void *w, const void *a)
 {
 	return kq_tiled(PLUME_DTYPE_Q3_K, n, w, a);
@@ -571,7 +596,8 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 
 		if (g) {
 			f = g;
-			f4 = NULL;
+			f4 = wtype == PLUME_DTYPE_Q6_K ? q6k_tiled4 : NULL;
+			f8 = NULL;
 		}
 	}
 	if (wtype == PLUME_DTYPE_Q4_K && n_rows % 8 == 0 && isa_in_use >= CPU_ISA_AVX2) {

@@ -214,6 +214,51 @@ AVX2 void cpu_q4k_sums4_avx2(const uint8_t *x, const uint8_t *y, size_t a_stride
 	}
 }
 
+/* cpu_q6k_sum_avx2 for four activation rows a_stride bytes apart: the 6-bit
+ * values and scales unpacked once. */
+AVX2 void cpu_q6k_sums4_avx2(const uint8_t *x, const uint8_t *y, size_t a_stride, int32_t out[4])
+{
+	const int8_t *sc = (const int8_t *)(x + 192);
+	const uint8_t *ql = x, *qh = x + 128;
+	const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
+	__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
+	__m256i q[8], scl[8];
+
+	for (int j = 0; j < 2; j++, ql += 64, qh += 32) {
+		__m256i b1 = _mm256_loadu_si256((const __m256i *)ql);
+		__m256i b2 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+		__m256i h = _mm256_loadu_si256((const __m256i *)qh);
+
+		q[4 * j + 0] = _mm256_or_si256(_mm256_and_si256(b1, m15),
+					       _mm256_slli_epi16(_mm256_and_si256(h, m3), 4));
+		q[4 * j + 1] = _mm256_or_si256(_mm256_and_si256(b2, m15),
+					       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4));
+		q[4 * j + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), m15),
+					       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m3), 4));
+		q[4 * j + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), m15),
+					       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4));
+		for (int g = 0; g < 4; g++) {
+			int s = 8 * j + 2 * g;
+
+			scl[4 * j + g] = _mm256_set_m128i(_mm_set1_epi16(sc[s + 1]), _mm_set1_epi16(sc[s]));
+		}
+	}
+	for (int t = 0; t < 4; t++) {
+		const uint8_t *yt = y + (size_t)t * a_stride;
+		const int8_t *q8 = (const int8_t *)(yt + 4);
+		__m256i bsums = _mm256_loadu_si256((const __m256i *)(yt + 260));
+		__m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5);
+		__m256i sumi = _mm256_setzero_si256();
+
+		for (int i = 0; i < 8; i++) {
+			__m256i p = _mm256_maddubs_epi16(q[i], _mm256_loadu_si256((const __m256i *)(q8 + 32 * i)));
+
+			sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(scl[i], p));
+		}
+		out[t] = hsum_i32x8(_mm256_sub_epi32(sumi, sub));
+	}
+}
+
 AVX2 int32_t cpu_q6k_sum_avx2(const uint8_t *x, const uint8_t *y)
 {
 	const int8_t *q8 = (const int8_t *)(y + 4), *sc = (const int8_t *)(x + 192);
@@ -289,6 +334,14 @@ void cpu_q4k_sums4_avx2(const uint8_t *x, const uint8_t *y, size_t a_stride,
 	(void)a_stride;
 	memset(isum, 0, 16 * sizeof(int32_t));
 	memset(msum, 0, 16 * sizeof(int32_t));
+}
+
+void cpu_q6k_sums4_avx2(const uint8_t *x, const uint8_t *y, size_t a_stride, int32_t out[4])
+{
+	(void)x;
+	(void)y;
+	(void)a_stride;
+	memset(out, 0, 4 * sizeof(int32_t));
 }
 
 int32_t cpu_q6k_sum_avx2(const uint8_t *x, const uint8_t *y)

@@ -60,6 +60,8 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 	      int64_t n_tok, float *y, int64_t ldy);
 /* One row of that repacked-order Q4_K product (for tests). */
 float cpu_vec_dot_q4_k_repacked(int64_t n, const void *w_row, const void *act_row);
+/* One row of the tiled-order K-quant product (Q3_K..Q6_K; for tests). */
+float cpu_vec_dot_kq_tiled(uint32_t wtype, int64_t n, const void *w_row, const void *act_row);
 
 /* ---- dispatch ---- */
 enum cpu_isa { CPU_ISA_AUTO = 0, CPU_ISA_SCALAR = 1, CPU_ISA_AVX2 = 2, CPU_ISA_AVX512 = 3 };
