@@ -214,13 +214,13 @@ static float dot_q3_k(int64_t n, const void *w, const void *a)
 	return sum;
 }
 
-/* Exact integer sums of one Q4_K / Q5_K block against a Q8_K block: scale *
- * q * q8 (returned) and min * bsum (*msum). */
-static int q45k_block_sums(const uint8_t *x, const uint8_t *y, int five, int *msum)
+/* Exact integer sums of one Q4_K / Q5_K block against a Q8_K block, per
+ * 64-element pair of sub-blocks: scale * q * q8 (isum) and min * bsum (msum). */
+static void q45k_pair_sums(const uint8_t *x, const uint8_t *y, int five, int32_t isum[4],
+			   int32_t msum[4])
 {
 	const uint8_t *qh = x + 16, *qs = x + (five ? 48 : 16);
 	const int8_t *q = (const int8_t *)(y + 4);
-	int isum = 0, ms = 0;
 
 	for (int k = 0; k < 8; k++) {
 		int sc, m, si = 0, c = k / 2, half = k % 2;
@@ -233,11 +233,21 @@ static int q45k_block_sums(const uint8_t *x, const uint8_t *y, int five, int *ms
 				v += 16 * ((qh[l] >> k) & 1);
 			si += v * q[32 * k + l];
 		}
-		isum += sc * si;
-		ms += m * (q8k_bsum(y, 2 * k) + q8k_bsum(y, 2 * k + 1));
+		if (!half)
+			isum[c] = msum[c] = 0;
+		isum[c] += sc * si;
+		msum[c] += m * (q8k_bsum(y, 2 * k) + q8k_bsum(y, 2 * k + 1));
 	}
-	*msum = ms;
-	return isum;
+}
+
+/* The same summed over the block: scale sum returned, min sum in *msum. */
+static int q45k_block_sums(const uint8_t *x, const uint8_t *y, int five, int *msum)
+{
+	int32_t is[4], ms[4];
+
+	q45k_pair_sums(x, y, five, is, ms);
+	*msum = ms[0] + ms[1] + ms[2] + ms[3];
+	return is[0] + is[1] + is[2] + is[3];
 }
 
 static float dot_q45_k(int64_t n, const void *w, const void *a, int five)
@@ -400,24 +410,10 @@ static cpu_dot4_fn dot4_for(uint32_t wtype)
  * it, the dispatch having been resolved by the caller's ISA). */
 static void q4k_pair_sums(const uint8_t *x, const uint8_t *y, int32_t isum[4], int32_t msum[4])
 {
-	if (isa_in_use >= CPU_ISA_AVX2) {
+	if (isa_in_use >= CPU_ISA_AVX2)
 		cpu_q4k_sums_avx2(x, y, isum, msum);
-		return;
-	}
-	for (int j = 0; j < 4; j++) {
-		isum[j] = msum[j] = 0;
-		for (int k = 2 * j; k < 2 * j + 2; k++) {
-			const uint8_t *qs = x + 16 + 32 * j;
-			const int8_t *q = (const int8_t *)(y + 4) + 32 * k;
-			int sc, m, si = 0;
-
-			cpu_k_scale_min(x + 4, k, &sc, &m);
-			for (int l = 0; l < 32; l++)
-				si += (k % 2 ? qs[l] >> 4 : qs[l] & 15) * q[l];
-			isum[j] += sc * si;
-			msum[j] += m * (q8k_bsum(y, 2 * k) + q8k_bsum(y, 2 * k + 1));
-		}
-	}
+	else
+		q45k_pair_sums(x, y, 0, isum, msum);
 }
 
 FMA_CLONES static float q4k_repacked(int64_t n, const void *w, const void *a, int per64)
@@ -466,19 +462,18 @@ FMA_CLONES static float kq_tiled(uint32_t t, int64_t n, const void *w, const voi
 			isum = isa_in_use >= CPU_ISA_AVX2 ? cpu_q6k_sum_avx2(x, y) : q6k_block_sum(x, y);
 			r = (float)isum * h2f(x + 208);
 			break;
-		case PLUME_DTYPE_Q4_K: {
+		default: { /* Q4_K, Q5_K */
 			int32_t is[4], ms[4];
 
-			q4k_pair_sums(x, y, is, ms);
+			if (t == PLUME_DTYPE_Q4_K)
+				q4k_pair_sums(x, y, is, ms);
+			else
+				q45k_pair_sums(x, y, 1, is, ms);
 			isum = is[0] + is[1] + is[2] + is[3];
 			msum = ms[0] + ms[1] + ms[2] + ms[3];
 			r = fmaf(-h2f(x + 2), (float)msum, (float)isum * h2f(x));
 			break;
 		}
-		default: /* Q5_K */
-			isum = q45k_block_sums(x, y, 1, &msum);
-			r = fmaf(-h2f(x + 2), (float)msum, (float)isum * h2f(x));
-			break;
 		}
 		acc = fmaf(r, q8k_d(y), acc);
 	}

@@ -62,6 +62,68 @@ AVX2 static float dot_q4_k(int64_t n, const void *w, const void *a)
 	return hsum8(acc) + _mm_cvtss_f32(acc_m);
 }
 
+AVX2 static int32_t hsum_i32x8(__m256i v)
+{
+	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+	return _mm_cvtsi128_si32(s);
+}
+
+/* A Q6_K block unpacked: the 256 unsigned 6-bit values as 8 x 32 bytes
+ * (q[i]: elements 32i..32i+31), the 16-bit broadcasts of each 32's two
+ * scales (scl[i]: scale 2i in the low half, 2i+1 in the high half), and the
+ * 16 scales widened for the bsum correction. */
+struct q6k_unpacked {
+	__m256i q[8], scl[8], sc16;
+};
+
+AVX2 static inline void q6k_unpack(const uint8_t *x, struct q6k_unpacked *u)
+{
+	const int8_t *sc = (const int8_t *)(x + 192);
+	const uint8_t *ql = x, *qh = x + 128;
+	const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
+
+	u->sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
+	for (int j = 0; j < 2; j++, ql += 64, qh += 32) {
+		__m256i b1 = _mm256_loadu_si256((const __m256i *)ql);
+		__m256i b2 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+		__m256i h = _mm256_loadu_si256((const __m256i *)qh);
+
+		u->q[4 * j + 0] = _mm256_or_si256(_mm256_and_si256(b1, m15),
+						  _mm256_slli_epi16(_mm256_and_si256(h, m3), 4));
+		u->q[4 * j + 1] = _mm256_or_si256(_mm256_and_si256(b2, m15),
+						  _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4));
+		u->q[4 * j + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), m15),
+						  _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m3), 4));
+		u->q[4 * j + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), m15),
+						  _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4));
+		for (int g = 0; g < 4; g++) {
+			int s = 8 * j + 2 * g;
+
+			u->scl[4 * j + g] = _mm256_set_m128i(_mm_set1_epi16(sc[s + 1]), _mm_set1_epi16(sc[s]));
+		}
+	}
+}
+
+/* 8 int32 lanes of scale * (q - 32) * q8 against the Q8_K block y, in the
+ * lanes of llama.cpp's AVX2 kernel (32 * scale * bsum subtracted per lane). */
+AVX2 static inline __m256i q6k_lanes(const struct q6k_unpacked *u, const uint8_t *y)
+{
+	const int8_t *q8 = (const int8_t *)(y + 4);
+	__m256i bsums = _mm256_loadu_si256((const __m256i *)(y + 260));
+	__m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, u->sc16), 5);
+	__m256i sumi = _mm256_setzero_si256();
+
+	for (int i = 0; i < 8; i++) {
+		__m256i p = _mm256_maddubs_epi16(u->q[i], _mm256_loadu_si256((const __m256i *)(q8 + 32 * i)));
+
+		sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(u->scl[i], p));
+	}
+	return _mm256_sub_epi32(sumi, sub);
+}
+
 /* Q6_K in llama.cpp's AVX2 order: unsigned 6-bit values times q8, scaled
  * per 16 elements, minus 32 * sum(scale * bsum) per lane pair; one fma per
  * block. */
@@ -69,43 +131,15 @@ AVX2 static float dot_q6_k(int64_t n, const void *w, const void *a)
 {
 	const uint8_t *x = w, *y = a;
 	__m256 acc = _mm256_setzero_ps();
-	const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
 
 	for (int64_t b = 0; b < n / 256; b++, x += 210, y += 292) {
-		const int8_t *q8 = (const int8_t *)(y + 4), *sc = (const int8_t *)(x + 192);
-		const uint8_t *ql = x, *qh = x + 128;
-		__m256i bsums = _mm256_loadu_si256((const __m256i *)(y + 260));
-		__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
-		__m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5);
-		__m256i sumi = _mm256_setzero_si256();
-		float yd, d;
+		struct q6k_unpacked u;
+		float yd;
 
 		memcpy(&yd, y, 4);
-		d = yd * hf(x + 208);
-		for (int j = 0; j < 2; j++, ql += 64, qh += 32, q8 += 128) {
-			__m256i b1 = _mm256_loadu_si256((const __m256i *)ql);
-			__m256i b2 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-			__m256i h = _mm256_loadu_si256((const __m256i *)qh);
-			__m256i q[4];
-
-			q[0] = _mm256_or_si256(_mm256_and_si256(b1, m15),
-					       _mm256_slli_epi16(_mm256_and_si256(h, m3), 4));
-			q[1] = _mm256_or_si256(_mm256_and_si256(b2, m15),
-					       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4));
-			q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), m15),
-					       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m3), 4));
-			q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), m15),
-					       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4));
-			for (int g = 0; g < 4; g++) {
-				int s = 8 * j + 2 * g;
-				__m256i p = _mm256_maddubs_epi16(q[g], _mm256_loadu_si256((const __m256i *)(q8 + 32 * g)));
-				__m256i scl = _mm256_set_m128i(_mm_set1_epi16(sc[s + 1]), _mm_set1_epi16(sc[s]));
-
-				sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(scl, p));
-			}
-		}
-		sumi = _mm256_sub_epi32(sumi, sub);
-		acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+		q6k_unpack(x, &u);
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(yd * hf(x + 208)),
+				      _mm256_cvtepi32_ps(q6k_lanes(&u, y)), acc);
 	}
 	return hsum8(acc);
 }
@@ -144,154 +178,82 @@ AVX2 static float dot_f16(int64_t n, const void *w, const void *a)
 	return hsum8(acc) + tail;
 }
 
-AVX2 static int32_t hsum_i32x8(__m256i v)
-{
-	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+/* A Q4_K block unpacked: low and high nibbles of each 64-element pair of
+ * sub-blocks, the 6-bit scales and mins. */
+struct q4k_unpacked {
+	__m256i lo[4], hi[4];
+	int sc[8], m[8];
+};
 
-	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-	return _mm_cvtsi128_si32(s);
+AVX2 static inline void q4k_unpack(const uint8_t *x, struct q4k_unpacked *u)
+{
+	const __m256i m4 = _mm256_set1_epi8(15);
+
+	for (int k = 0; k < 8; k++)
+		cpu_k_scale_min(x + 4, k, &u->sc[k], &u->m[k]);
+	for (int j = 0; j < 4; j++) {
+		__m256i bits = _mm256_loadu_si256((const __m256i *)(x + 16 + 32 * j));
+
+		u->lo[j] = _mm256_and_si256(bits, m4);
+		u->hi[j] = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+	}
+}
+
+AVX2 static inline void q4k_pair_sums(const struct q4k_unpacked *u, const uint8_t *y,
+				      int32_t isum[4], int32_t msum[4])
+{
+	const int8_t *q8 = (const int8_t *)(y + 4);
+	int16_t bs[16];
+
+	memcpy(bs, y + 260, 32);
+	for (int j = 0; j < 4; j++, q8 += 64) {
+		__m256i pl = _mm256_maddubs_epi16(u->lo[j], _mm256_loadu_si256((const __m256i *)q8));
+		__m256i ph = _mm256_maddubs_epi16(u->hi[j], _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+
+		pl = _mm256_madd_epi16(_mm256_set1_epi16((short)u->sc[2 * j]), pl);
+		ph = _mm256_madd_epi16(_mm256_set1_epi16((short)u->sc[2 * j + 1]), ph);
+		isum[j] = hsum_i32x8(_mm256_add_epi32(pl, ph));
+		msum[j] = u->m[2 * j] * (bs[4 * j] + bs[4 * j + 1]) +
+			  u->m[2 * j + 1] * (bs[4 * j + 2] + bs[4 * j + 3]);
+	}
 }
 
 AVX2 void cpu_q4k_sums_avx2(const uint8_t *x, const uint8_t *y, int32_t isum[4], int32_t msum[4])
 {
-	const int8_t *q8 = (const int8_t *)(y + 4);
-	const uint8_t *q4 = x + 16;
-	const __m256i m4 = _mm256_set1_epi8(15);
-	int sc[8], m[8];
-	int16_t bs[16];
+	struct q4k_unpacked u;
 
-	memcpy(bs, y + 260, 32);
-	for (int k = 0; k < 8; k++)
-		cpu_k_scale_min(x + 4, k, &sc[k], &m[k]);
-	for (int j = 0; j < 4; j++, q4 += 32, q8 += 64) {
-		__m256i bits = _mm256_loadu_si256((const __m256i *)q4);
-		__m256i lo = _mm256_and_si256(bits, m4);
-		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-		__m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
-		__m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
-
-		pl = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j]), pl);
-		ph = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j + 1]), ph);
-		isum[j] = hsum_i32x8(_mm256_add_epi32(pl, ph));
-		msum[j] = m[2 * j] * (bs[4 * j] + bs[4 * j + 1]) + m[2 * j + 1] * (bs[4 * j + 2] + bs[4 * j + 3]);
-	}
+	q4k_unpack(x, &u);
+	q4k_pair_sums(&u, y, isum, msum);
 }
 
-/* cpu_q4k_sums_avx2 for four activation rows a_stride bytes apart: the
- * weight block's scales and nibbles unpacked once. */
+/* The same for four activation rows a_stride bytes apart: the weight block
+ * unpacked once. */
 AVX2 void cpu_q4k_sums4_avx2(const uint8_t *x, const uint8_t *y, size_t a_stride,
 			     int32_t isum[4][4], int32_t msum[4][4])
 {
-	const __m256i m4 = _mm256_set1_epi8(15);
-	int sc[8], m[8];
-	__m256i lo[4], hi[4];
+	struct q4k_unpacked u;
 
-	for (int k = 0; k < 8; k++)
-		cpu_k_scale_min(x + 4, k, &sc[k], &m[k]);
-	for (int j = 0; j < 4; j++) {
-		__m256i bits = _mm256_loadu_si256((const __m256i *)(x + 16 + 32 * j));
-
-		lo[j] = _mm256_and_si256(bits, m4);
-		hi[j] = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-	}
-	for (int t = 0; t < 4; t++) {
-		const uint8_t *yt = y + (size_t)t * a_stride;
-		const int8_t *q8 = (const int8_t *)(yt + 4);
-		int16_t bs[16];
-
-		memcpy(bs, yt + 260, 32);
-		for (int j = 0; j < 4; j++, q8 += 64) {
-			__m256i pl = _mm256_maddubs_epi16(lo[j], _mm256_loadu_si256((const __m256i *)q8));
-			__m256i ph = _mm256_maddubs_epi16(hi[j], _mm256_loadu_si256((const __m256i *)(q8 + 32)));
-
-			pl = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j]), pl);
-			ph = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j + 1]), ph);
-			isum[t][j] = hsum_i32x8(_mm256_add_epi32(pl, ph));
-			msum[t][j] = m[2 * j] * (bs[4 * j] + bs[4 * j + 1]) +
-				     m[2 * j + 1] * (bs[4 * j + 2] + bs[4 * j + 3]);
-		}
-	}
-}
-
-/* cpu_q6k_sum_avx2 for four activation rows a_stride bytes apart: the 6-bit
- * values and scales unpacked once. */
-AVX2 void cpu_q6k_sums4_avx2(const uint8_t *x, const uint8_t *y, size_t a_stride, int32_t out[4])
-{
-	const int8_t *sc = (const int8_t *)(x + 192);
-	const uint8_t *ql = x, *qh = x + 128;
-	const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
-	__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
-	__m256i q[8], scl[8];
-
-	for (int j = 0; j < 2; j++, ql += 64, qh += 32) {
-		__m256i b1 = _mm256_loadu_si256((const __m256i *)ql);
-		__m256i b2 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-		__m256i h = _mm256_loadu_si256((const __m256i *)qh);
-
-		q[4 * j + 0] = _mm256_or_si256(_mm256_and_si256(b1, m15),
-					       _mm256_slli_epi16(_mm256_and_si256(h, m3), 4));
-		q[4 * j + 1] = _mm256_or_si256(_mm256_and_si256(b2, m15),
-					       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4));
-		q[4 * j + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), m15),
-					       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m3), 4));
-		q[4 * j + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), m15),
-					       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4));
-		for (int g = 0; g < 4; g++) {
-			int s = 8 * j + 2 * g;
-
-			scl[4 * j + g] = _mm256_set_m128i(_mm_set1_epi16(sc[s + 1]), _mm_set1_epi16(sc[s]));
-		}
-	}
-	for (int t = 0; t < 4; t++) {
-		const uint8_t *yt = y + (size_t)t * a_stride;
-		const int8_t *q8 = (const int8_t *)(yt + 4);
-		__m256i bsums = _mm256_loadu_si256((const __m256i *)(yt + 260));
-		__m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5);
-		__m256i sumi = _mm256_setzero_si256();
-
-		for (int i = 0; i < 8; i++) {
-			__m256i p = _mm256_maddubs_epi16(q[i], _mm256_loadu_si256((const __m256i *)(q8 + 32 * i)));
-
-			sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(scl[i], p));
-		}
-		out[t] = hsum_i32x8(_mm256_sub_epi32(sumi, sub));
-	}
+	q4k_unpack(x, &u);
+	for (int t = 0; t < 4; t++)
+		q4k_pair_sums(&u, y + (size_t)t * a_stride, isum[t], msum[t]);
 }
 
 AVX2 int32_t cpu_q6k_sum_avx2(const uint8_t *x, const uint8_t *y)
 {
-	const int8_t *q8 = (const int8_t *)(y + 4), *sc = (const int8_t *)(x + 192);
-	const uint8_t *ql = x, *qh = x + 128;
-	const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
-	__m256i bsums = _mm256_loadu_si256((const __m256i *)(y + 260));
-	__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
-	__m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5);
-	__m256i sumi = _mm256_setzero_si256();
+	struct q6k_unpacked u;
 
-	for (int j = 0; j < 2; j++, ql += 64, qh += 32, q8 += 128) {
-		__m256i b1 = _mm256_loadu_si256((const __m256i *)ql);
-		__m256i b2 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-		__m256i h = _mm256_loadu_si256((const __m256i *)qh);
-		__m256i q[4];
+	q6k_unpack(x, &u);
+	return hsum_i32x8(q6k_lanes(&u, y));
+}
 
-		q[0] = _mm256_or_si256(_mm256_and_si256(b1, m15),
-				       _mm256_slli_epi16(_mm256_and_si256(h, m3), 4));
-		q[1] = _mm256_or_si256(_mm256_and_si256(b2, m15),
-				       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4));
-		q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), m15),
-				       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m3), 4));
-		q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), m15),
-				       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4));
-		for (int g = 0; g < 4; g++) {
-			int s = 8 * j + 2 * g;
-			__m256i p = _mm256_maddubs_epi16(q[g], _mm256_loadu_si256((const __m256i *)(q8 + 32 * g)));
-			__m256i scl = _mm256_set_m128i(_mm_set1_epi16(sc[s + 1]), _mm_set1_epi16(sc[s]));
+/* The same for four activation rows a_stride bytes apart. */
+AVX2 void cpu_q6k_sums4_avx2(const uint8_t *x, const uint8_t *y, size_t a_stride, int32_t out[4])
+{
+	struct q6k_unpacked u;
 
-			sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(scl, p));
-		}
-	}
-	return hsum_i32x8(_mm256_sub_epi32(sumi, sub));
+	q6k_unpack(x, &u);
+	for (int t = 0; t < 4; t++)
+		out[t] = hsum_i32x8(q6k_lanes(&u, y + (size_t)t * a_stride));
 }
 
 cpu_dot_fn cpu_dot_avx2(uint32_t t)
