@@ -235,7 +235,7 @@ static int arch_of(const char *name, uint32_t *arch, uint32_t *flags, uint32_t *
 	} else if (!strcmp(name, "gemma3")) {
 		*arch = PLUME_ARCH_GEMMA3;
 		*flags = PLUME_MODEL_QK_NORM | PLUME_MODEL_POST_NORMS | PLUME_MODEL_GELU_FFN |
-			 PLUME_MODEL_EMBD_SCALE | PLUME_MODEL_SLIDING_WINDOW;
+			 PLUME_MODEL_EMBD_SCALE | PLUME_MODEL_SLIDING_WINDOW | PLUME_MODEL_QUERY_SCALE;
 	} else {
 		return -1;
 	}

@@ -150,7 +150,7 @@ static int check_tensor(struct cpu_ctx *c, const struct plume_tensor *t, struct 
 #define CPU_KNOWN_FLAGS                                                                       \
 	(PLUME_MODEL_TIED_OUTPUT | PLUME_MODEL_QKV_BIAS | PLUME_MODEL_QK_NORM |                 \
 	 PLUME_MODEL_POST_NORMS | PLUME_MODEL_GELU_FFN | PLUME_MODEL_EMBD_SCALE |               \
-	 PLUME_MODEL_SLIDING_WINDOW)
+	 PLUME_MODEL_SLIDING_WINDOW | PLUME_MODEL_QUERY_SCALE)
 
 static int check_flags(struct cpu_ctx *c, const struct plume_model_desc *m, struct plume_error *err)
 {

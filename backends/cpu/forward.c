@@ -530,7 +530,7 @@ static void layer(struct fwd *f, uint32_t il)
 	}
 	/* gemma3 scales the query before attention (llama.cpp: ggml_scale on
 	 * Q, then a q·k scale of 1) */
-	if (m->arch == PLUME_ARCH_GEMMA3)
+	if (m->flags & PLUME_MODEL_QUERY_SCALE)
 		for (int64_t i = 0; i < T * Dq; i++)
 			f->q[i] *= m->attn_scale;
 	f->Dq = Dq;
@@ -614,7 +614,7 @@ int cpu_forward(struct cpu_ctx *c, const struct plume_batch *b, struct plume_err
 			for (int64_t i = 0; i < f.T * f.E; i++)
 				f.x[i] *= m->embd_scale;
 	}
-	f.kq_scale = m->arch == PLUME_ARCH_GEMMA3 ? 1.0f : m->attn_scale;
+	f.kq_scale = (m->flags & PLUME_MODEL_QUERY_SCALE) ? 1.0f : m->attn_scale;
 	rope_tables(&f, 0, m->rope_freq_base, m->rope_freq_scale);
 	if (m->flags & PLUME_MODEL_SLIDING_WINDOW)
 		rope_tables(&f, 1, m->rope_freq_base_swa, 1.0f);

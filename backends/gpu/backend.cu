@@ -204,7 +204,7 @@ static int gpu_load_model(void *ctx, const struct plume_model_desc *m, struct pl
 	uint32_t bad = m->flags & ~(uint32_t)(PLUME_MODEL_TIED_OUTPUT | PLUME_MODEL_QKV_BIAS |
 					       PLUME_MODEL_QK_NORM | PLUME_MODEL_POST_NORMS |
 					       PLUME_MODEL_GELU_FFN | PLUME_MODEL_EMBD_SCALE |
-					       PLUME_MODEL_SLIDING_WINDOW);
+					       PLUME_MODEL_SLIDING_WINDOW | PLUME_MODEL_QUERY_SCALE);
 	struct arena a;
 	size_t fr = 0, tot = 0;
 	int rc = 0;

@@ -173,7 +173,7 @@ static int layer(struct gpu_ctx *c, struct fw *f, uint32_t il, struct plume_erro
 	gpuStream_t s = c->stream;
 	int64_t T = f->T, E = f->E, hd = m->head_dim_k;
 	int swa = (m->flags & PLUME_MODEL_SLIDING_WINDOW) && L->is_swa;
-	int gemma = m->arch == PLUME_ARCH_GEMMA3;
+	int qscale = (m->flags & PLUME_MODEL_QUERY_SCALE) != 0;
 	/* sliding-window layers: their own RoPE base, no scaling (llama.cpp) */
 	struct gpu_rope_p rp = {(int)m->n_rot, (int)m->rope_type, (int)hd,
 				powf(swa ? m->rope_freq_base_swa : m->rope_freq_base,
@@ -181,7 +181,7 @@ static int layer(struct gpu_ctx *c, struct fw *f, uint32_t il, struct plume_erro
 				swa ? 1.0f : m->rope_freq_scale, c->rope_freqs};
 	/* gemma3 scales the query before attention and uses a q.k scale of 1 */
 	struct gpu_attn_p ap = {(int)L->n_head, (int)L->n_head_kv, (int)hd, (int)c->block_size,
-				swa ? (int)m->sliding_window : 0, gemma ? 1.0f : m->attn_scale,
+				swa ? (int)m->sliding_window : 0, qscale ? 1.0f : m->attn_scale,
 				f->Dq, f->Dk, f->Datt, f->pos, f->tab, f->tables, f->ctx_len};
 	__half *kc = c->kv + (size_t)il * c->kv_layer_elems;
 	__half *vc = c->kv + ((size_t)m->n_layer + il) * c->kv_layer_elems;
@@ -203,7 +203,7 @@ static int layer(struct gpu_ctx *c, struct fw *f, uint32_t il, struct plume_erro
 	}
 	gpu_rope(f->q, f->pos, T, L->n_head, f->Dq, &rp, s);
 	gpu_rope(f->k, f->pos, T, L->n_head_kv, f->Dk, &rp, s);
-	if (gemma)
+	if (qscale)
 		gpu_scale(f->q, m->attn_scale, T * f->Dq, s);
 	gpu_kv_write(kc, vc, f->k, f->v, T, &ap, s);
 	if ((rc = gpu_attention(f->att, f->q, kc, vc, T, f->max_ctx, &ap, s)))

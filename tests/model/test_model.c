@@ -362,7 +362,8 @@ Test(model, gemma3_flags_window_and_layer_pattern)
 							       .tied = 1});
 	const struct plume_model_desc *d = plume_model_desc(m);
 	uint32_t want = PLUME_MODEL_QK_NORM | PLUME_MODEL_POST_NORMS | PLUME_MODEL_GELU_FFN |
-			PLUME_MODEL_EMBD_SCALE | PLUME_MODEL_SLIDING_WINDOW | PLUME_MODEL_TIED_OUTPUT;
+			PLUME_MODEL_EMBD_SCALE | PLUME_MODEL_SLIDING_WINDOW | PLUME_MODEL_QUERY_SCALE |
+			PLUME_MODEL_TIED_OUTPUT;
 
 	cr_expect_eq(d->arch, PLUME_ARCH_GEMMA3);
 	cr_expect_eq(d->rope_type, PLUME_ROPE_NEOX);

@@ -66,6 +66,7 @@ enum plume_model_flag {
 	PLUME_MODEL_GELU_FFN = 1u << 4,      /* gate activation GELU-tanh instead of SiLU */
 	PLUME_MODEL_EMBD_SCALE = 1u << 5,    /* multiply embeddings by embd_scale */
 	PLUME_MODEL_SLIDING_WINDOW = 1u << 6,/* some layers use windowed attention */
+	PLUME_MODEL_QUERY_SCALE = 1u << 7,   /* ABI 1.1: q *= attn_scale before attention, q·k unscaled (gemma3) */
 };
 
 /* Per-layer tensors; NULL where the architecture has none. Strided by
