@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bpe.h"
+#include "tok_heap.h"
 #include "unicode.h"
 
 
@@ -39,45 +40,7 @@ static int cand_less(const struct cand *a, const struct cand *b)
 	return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
 }
 
-static void heap_push(struct cand *h, size_t *n, struct cand c)
-{
-	size_t i = (*n)++;
-
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-
-		if (!cand_less(&c, &h[p]))
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = c;
-}
-
-static struct cand heap_pop(struct cand *h, size_t *n)
-{
-	struct cand top = h[0], last = h[--(*n)];
-	size_t i = 0;
-
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		const struct cand *best = &last;
-
-		if (l < *n && cand_less(&h[l], best)) {
-			m = l;
-			best = &h[l];
-		}
-		if (r < *n && cand_less(&h[r], best))
-			m = r;
-		if (m == i)
-			break;
-		h[i] = h[m];
-		i = m;
-	}
-	if (*n)
-		h[i] = last;
-	return top;
-}
+TOK_HEAP(heap, struct cand, cand_less)
 
 static void try_pair(const struct bpe *b, const char *w, struct sym *s, int32_t left,
 		     struct cand *heap, size_t *nh)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "plume/tokenizer.h"
+#include "tok_heap.h"
 #include "unicode.h"
 #include "vocab_index.h"
 
@@ -71,45 +72,7 @@ static int bg_before(const struct bigram *a, const struct bigram *b)
 	return a->score > b->score || (a->score == b->score && a->left < b->left);
 }
 
-static void heap_push(struct bigram *h, size_t *n, struct bigram c)
-{
-	size_t i = (*n)++;
-
-	while (i > 0) {
-		size_t q = (i - 1) / 2;
-
-		if (!bg_before(&c, &h[q]))
-			break;
-		h[i] = h[q];
-		i = q;
-	}
-	h[i] = c;
-}
-
-static struct bigram heap_pop(struct bigram *h, size_t *n)
-{
-	struct bigram top = h[0], last = h[--(*n)];
-	size_t i = 0;
-
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		const struct bigram *best = &last;
-
-		if (l < *n && bg_before(&h[l], best)) {
-			m = l;
-			best = &h[l];
-		}
-		if (r < *n && bg_before(&h[r], best))
-			m = r;
-		if (m == i)
-			break;
-		h[i] = h[m];
-		i = m;
-	}
-	if (*n)
-		h[i] = last;
-	return top;
-}
+TOK_HEAP(heap, struct bigram, bg_before)
 
 static void try_bigram(const struct spm *p, const char *w, const struct sym *s, int32_t left,
 		       int32_t right, struct bigram *heap, size_t *nh)
