@@ -184,18 +184,20 @@ Test(cpu_kernels, gemm_slice_equals_vec_dot_per_element)
 {
 	int isas[3], n_isa = kt_isas(isas);
 	const int64_t k = 512, n_out = 37, o0 = 3, o1 = 34;
-	const int64_t toks[] = {1, 3, 9};
+	/* 8-, 4- and 2-row groups of the AVX-512 panel kernels and leftovers */
+	const int64_t toks[] = {1, 2, 3, 4, 5, 7, 9, 15};
+	enum { NT = 15 };
 
 	for (int i = 0; i < kt_n_weight_types; i++) {
 		uint32_t t = kt_weight_types[i], at = cpu_vec_dot_type(t);
 		size_t wr = cpu_row_bytes(t, k), ar = cpu_row_bytes(at, k);
-		uint8_t *w = malloc(wr * n_out), *a = malloc(ar * 9);
-		float *x = malloc(k * 4), *y = malloc(9 * n_out * 4);
+		uint8_t *w = malloc(wr * n_out), *a = malloc(ar * NT);
+		float *x = malloc(k * 4), *y = malloc(NT * n_out * 4);
 		uint64_t s = 77 + i;
 
 		for (int64_t o = 0; o < n_out; o++)
 			kt_random_row(t, k, &s, w + o * wr);
-		for (int64_t tk = 0; tk < 9; tk++) {
+		for (int64_t tk = 0; tk < NT; tk++) {
 			for (int64_t j = 0; j < k; j++)
 				x[j] = kt_randf(&s);
 			cpu_quantize_row(at, x, a + tk * ar, k);
@@ -205,10 +207,10 @@ Test(cpu_kernels, gemm_slice_equals_vec_dot_per_element)
 			for (size_t c = 0; c < sizeof(toks) / sizeof(toks[0]); c++) {
 				int64_t nt = toks[c];
 
-				for (int64_t j = 0; j < 9 * n_out; j++)
+				for (int64_t j = 0; j < NT * n_out; j++)
 					y[j] = -12345.0f;
 				cpu_gemm(t, k, w, wr, n_out, o0, o1, a, ar, nt, y, n_out);
-				for (int64_t tk = 0; tk < 9; tk++)
+				for (int64_t tk = 0; tk < NT; tk++)
 					for (int64_t o = 0; o < n_out; o++) {
 						float v = y[tk * n_out + o];
 

@@ -225,17 +225,23 @@ Test(cpu_kernels, q8_0_and_q8_1_equal_llama_cpp_x86_model)
 	float *x = malloc(N * 4);
 	uint8_t *got = malloc(N / 32 * 36), exp[36];
 
-	fill_activations(x, N, 99);
-	for (int q81 = 0; q81 < 2; q81++) {
-		size_t bs = q81 ? 36 : 34;
+	int isas[3], n_isa = kt_isas(isas);
 
-		cpu_quantize_row(q81 ? PLUME_DTYPE_Q8_1 : PLUME_DTYPE_Q8_0, x, got, N);
-		for (int b = 0; b < N / 32; b++) {
-			model_q8(x + 32 * b, exp, q81);
-			cr_assert_arr_eq(got + b * bs, exp, bs, "%s block %d differs",
-					 q81 ? "q8_1" : "q8_0", b);
+	fill_activations(x, N, 99);
+	for (int i = 0; i < n_isa; i++) { /* portable, AVX2 and AVX-512 quantizers */
+		cpu_kernels_force(isas[i]);
+		for (int q81 = 0; q81 < 2; q81++) {
+			size_t bs = q81 ? 36 : 34;
+
+			cpu_quantize_row(q81 ? PLUME_DTYPE_Q8_1 : PLUME_DTYPE_Q8_0, x, got, N);
+			for (int b = 0; b < N / 32; b++) {
+				model_q8(x + 32 * b, exp, q81);
+				cr_assert_arr_eq(got + b * bs, exp, bs, "%s block %d differs (%s)",
+						 q81 ? "q8_1" : "q8_0", b, cpu_kernels_isa_name());
+			}
 		}
 	}
+	cpu_kernels_force(CPU_ISA_AUTO);
 	free(x);
 	free(got);
 }
@@ -289,15 +295,23 @@ Test(cpu_kernels, q8_0_close_to_gguf_package_quantizer)
 
 Test(cpu_kernels, f16_and_bf16_activations_round_each_value)
 {
-	float x[64];
-	uint16_t h[64];
+	float x[67];
+	uint16_t h[67];
 	uint64_t s = 3;
+	int isas[3], n_isa = kt_isas(isas);
 
-	for (int i = 0; i < 64; i++)
+	for (int i = 0; i < 67; i++)
 		x[i] = kt_randf(&s) * 100;
-	cpu_quantize_row(PLUME_DTYPE_F16, x, h, 64);
-	for (int i = 0; i < 64; i++)
-		cr_assert_eq(h[i], ref_h(x[i]));
+	x[5] = 1e-6f;      /* F16 subnormal */
+	x[6] = 70000.0f;   /* overflows to infinity */
+	x[7] = 1.0009765625f + 0.00048828125f; /* a tie: rounds to even */
+	for (int i = 0; i < n_isa; i++) { /* portable and F16C conversions */
+		cpu_kernels_force(isas[i]);
+		cpu_quantize_row(PLUME_DTYPE_F16, x, h, 67);
+		for (int j = 0; j < 67; j++)
+			cr_assert_eq(h[j], ref_h(x[j]), "f16 %d (%s)", j, cpu_kernels_isa_name());
+	}
+	cpu_kernels_force(CPU_ISA_AUTO);
 	cpu_quantize_row(PLUME_DTYPE_BF16, x, h, 64);
 	for (int i = 0; i < 64; i++)
 		cr_assert_eq(h[i], cpu_fp32_to_bf16(x[i]));

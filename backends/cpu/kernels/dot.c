@@ -356,6 +356,13 @@ int cpu_kernels_force(int isa)
 	return isa;
 }
 
+int cpu_isa_active(void)
+{
+	if (isa_in_use == CPU_ISA_AUTO)
+		cpu_kernels_force(CPU_ISA_AUTO);
+	return isa_in_use;
+}
+
 const char *cpu_kernels_isa_name(void)
 {
 	if (isa_in_use == CPU_ISA_AUTO)
@@ -580,6 +587,18 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 
 	if (!f)
 		return;
+	if (n_tok >= 2 && isa_in_use >= CPU_ISA_AVX512) {
+		int64_t t = cpu_gemm_panel_avx512(wtype, k, W, w_row_bytes, o0, o1, A, act_row_bytes,
+						  n_tok, y, ldy);
+
+		if (t) {
+			if (t < n_tok)
+				cpu_gemm(wtype, k, w, w_row_bytes, n_rows, o0, o1,
+					 A + (size_t)t * act_row_bytes, act_row_bytes, n_tok - t,
+					 y + t * ldy, ldy);
+			return;
+		}
+	}
 	/* llama.cpp takes K-quant products of 8 or more rows through its tiled
 	 * kernel (the repacked Q4_K aside) */
 	if (n_tok >= 8 && isa_in_use >= CPU_ISA_AVX512 &&

@@ -45,4 +45,18 @@ void cpu_q6k_sums4_avx2(const uint8_t *x, const uint8_t *y, size_t a_stride, int
 void cpu_q4k_sums4_avx2(const uint8_t *x, const uint8_t *y, size_t a_stride,
 			int32_t isum[4][4], int32_t msum[4][4]);
 
+/* Products of Q4_0/Q4_1/Q5_0/Q8_0 weights with activation rows in groups of
+ * 8, 4 and 2 through a rearranged copy of the activations (AVX-512 VNNI;
+ * same bits as the one-row kernels). Returns how many leading tokens it
+ * computed (an even number; 0 for other types or without memory). */
+/* The ISA the dispatch uses now (resolved; never CPU_ISA_AUTO). */
+int cpu_isa_active(void);
+/* Vector activation quantizers (same bytes as the portable ones). */
+void cpu_quant_q8_avx512(const float *x, uint8_t *y, int64_t n, int with_sum);
+void cpu_quant_f16_f16c(const float *x, uint8_t *y, int64_t n);
+
+int64_t cpu_gemm_panel_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_row_bytes,
+			      int64_t o0, int64_t o1, const uint8_t *A, size_t act_row_bytes,
+			      int64_t n_tok, float *y, int64_t ldy);
+
 #endif

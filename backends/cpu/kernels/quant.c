@@ -386,6 +386,12 @@ void cpu_quantize_row(uint32_t act_type, const float *x, void *dst, int64_t n)
 		memcpy(dst, x, (size_t)n * 4);
 		return;
 	case PLUME_DTYPE_F16:
+#if defined(__x86_64__) && defined(__GNUC__)
+		if (cpu_isa_active() >= CPU_ISA_AVX2) {
+			cpu_quant_f16_f16c(x, y, n);
+			return;
+		}
+#endif
 		for (int64_t i = 0; i < n; i++) {
 			uint16_t h = cpu_fp32_to_fp16(x[i]);
 
@@ -399,11 +405,14 @@ void cpu_quantize_row(uint32_t act_type, const float *x, void *dst, int64_t n)
 			memcpy(y + 2 * i, &h, 2);
 		}
 		return;
-	case PLUME_DTYPE_Q8_0:
-		quant_q8_0(x, y, n, 0);
-		return;
-	case PLUME_DTYPE_Q8_1:
-		quant_q8_0(x, y, n, 1);
+	case PLUME_DTYPE_Q8_0: case PLUME_DTYPE_Q8_1:
+#if defined(__x86_64__) && defined(__GNUC__)
+		if (cpu_isa_active() >= CPU_ISA_AVX512) {
+			cpu_quant_q8_avx512(x, y, n, act_type == PLUME_DTYPE_Q8_1);
+			return;
+		}
+#endif
+		quant_q8_0(x, y, n, act_type == PLUME_DTYPE_Q8_1);
 		return;
 	case PLUME_DTYPE_Q8_K:
 		quant_q8_k(x, y, n);

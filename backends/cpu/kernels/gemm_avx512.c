@@ -1,0 +1,264 @@
+/* Matrix products of the 32-element block types (Q4_0, Q4_1, Q5_0, Q8_0)
+ * against several activation rows at once, with AVX-512 VNNI, in exactly
+ * llama.cpp's per-element arithmetic (the lanes and order of
+ * dot_x86_q32.h's one-row kernels, so the same bits).
+ *
+ * The activation rows (Q8_0 / Q8_1 blocks) are first rearranged into a
+ * "panel" per group of G rows (G = 8, 4 or 2), block by block:
+ *   - quants of rows 2p and 2p+1 side by side (64 bytes per pair), so one
+ *     512-bit vpdpbusd serves two rows against one weight block;
+ *   - each row's scale widened to float and repeated over its 8 lanes;
+ *   - a per-lane integer correction that turns the unsigned weight form
+ *     u = q + c (what vpdpbusd multiplies) back into q: -c * (sum of the
+ *     lane's four activation bytes); zero for Q4_1 (already unsigned);
+ *   - for Q8_1, each row's s = d * sum(q) widened to float (Q4_1's min term).
+ * Each weight block is then unpacked once per group, and every row costs one
+ * vpdpbusd, one conversion, one multiply (d_w * d_a) and one fused
+ * multiply-add per pair of rows: no scalar fp16 conversions, shuffles or
+ * broadcasts per row. The integer lane sums are exact whatever the method,
+ * and d_w * d_a, the fused multiply-add per block and the final 8-lane sum
+ * (plus the min term for Q4_1) are the one-row kernels' operations. */
+#include <stdlib.h>
+
+#include "kernels_impl.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define INL __attribute__((always_inline)) inline
+
+enum { PAIR_Q = 0, PAIR_D = 64, PAIR_C = 128, PAIR_BYTES = 192 };
+
+/* bytes of one block of a G-row group: G/2 pairs, then 8 floats of s */
+static inline size_t panel_block_bytes(int G)
+{
+	return (size_t)(G / 2) * PAIR_BYTES + 32;
+}
+
+/* c in u = q + c for the weight type's unsigned form */
+static int type_bias(uint32_t wtype)
+{
+	switch (wtype) {
+	case PLUME_DTYPE_Q4_0: return 8;
+	case PLUME_DTYPE_Q5_0: return 16;
+	case PLUME_DTYPE_Q8_0: return 128;
+	default: return 0;
+	}
+}
+
+/* Rearrange G activation rows (Q8_0 or Q8_1 per q81) into a panel. */
+TGT static void panel_build(int G, int q81, int bias, int64_t nb, const uint8_t *act,
+			    size_t act_row, uint8_t *dst)
+{
+	size_t ab = q81 ? 36 : 34, qoff = q81 ? 4 : 2, bb = panel_block_bytes(G);
+
+	for (int64_t b = 0; b < nb; b++) {
+		uint8_t *pb = dst + (size_t)b * bb;
+		float *s = (float *)(pb + (size_t)(G / 2) * PAIR_BYTES);
+
+		for (int r = 0; r < G; r++) {
+			const uint8_t *y = act + (size_t)r * act_row + (size_t)b * ab;
+			uint8_t *pp = pb + (size_t)(r / 2) * PAIR_BYTES;
+			int half = r % 2;
+			__m256i q = _mm256_loadu_si256((const __m256i *)(y + qoff));
+			/* lane sums of the bytes: dpbusd of 1s with q */
+			__m256i ls = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), q);
+
+			_mm256_storeu_si256((__m256i *)(pp + PAIR_Q + 32 * half), q);
+			_mm256_storeu_ps((float *)(pp + PAIR_D) + 8 * half, _mm256_set1_ps(h2f(y)));
+			_mm256_storeu_si256((__m256i *)(pp + PAIR_C + 32 * half),
+					    _mm256_mullo_epi32(ls, _mm256_set1_epi32(-bias)));
+			s[r] = q81 ? h2f(y + 2) : 0.0f;
+		}
+		for (int r = G; r < 8; r++)
+			s[r] = 0.0f;
+	}
+}
+
+/* Two rows' 8-lane sums (low and high halves) in hsum_float_8's order. */
+TGT static INL void hsum_pair(__m512 v, float *lo, float *hi)
+{
+	__m256 a = _mm512_castps512_ps256(v);
+	__m256 b = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+	__m128 x = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+	__m128 z = _mm_add_ps(_mm256_castps256_ps128(b), _mm256_extractf128_ps(b, 1));
+
+	x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+	x = _mm_add_ss(x, _mm_movehdup_ps(x));
+	z = _mm_add_ps(z, _mm_movehl_ps(z, z));
+	z = _mm_add_ss(z, _mm_movehdup_ps(z));
+	*lo = _mm_cvtss_f32(x);
+	*hi = _mm_cvtss_f32(z);
+}
+
+TGT static INL __m512 bcast_h(const uint8_t *p)
+{
+	uint16_t h;
+
+	memcpy(&h, p, 2);
+	return _mm512_cvtph_ps(_mm256_set1_epi16((short)h));
+}
+
+/* The weight block (type t) as unsigned bytes u = q + c, in both halves. */
+TGT static INL __m512i unpack_u(uint32_t t, const uint8_t *x)
+{
+	const __m512i shift = _mm512_set_epi64(0x0004000400040004ll, 0x0004000400040004ll, 0, 0,
+					       0x0004000400040004ll, 0x0004000400040004ll, 0, 0);
+	__m512i v;
+	uint32_t qh;
+
+	switch (t) {
+	case PLUME_DTYPE_Q8_0:
+		v = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x + 2)));
+		return _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80));
+	case PLUME_DTYPE_Q4_0:
+		v = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(x + 2)));
+		return _mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(15));
+	case PLUME_DTYPE_Q4_1:
+		v = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(x + 4)));
+		return _mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(15));
+	default: /* Q5_0: nibble | fifth bit << 4 */
+		v = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(x + 6)));
+		v = _mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(15));
+		memcpy(&qh, x + 2, 4);
+		return _mm512_or_si512(v, _mm512_maskz_mov_epi8(((__mmask64)qh << 32) | qh,
+								 _mm512_set1_epi8(16)));
+	}
+}
+
+/* One weight row against a G-row panel; out[G]. */
+TGT static INL void panel_row(uint32_t t, int G, int64_t nb, const uint8_t *x, size_t wb,
+			      const uint8_t *pan, float *out)
+{
+	__m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+			 _mm512_setzero_ps()};
+	__m256 summs = _mm256_setzero_ps();
+	const size_t bb = panel_block_bytes(G);
+	const int P = G / 2, has_c = t != PLUME_DTYPE_Q4_1;
+
+	for (int64_t b = 0; b < nb; b++, x += wb, pan += bb) {
+		__m512i u = unpack_u(t, x);
+		__m512 dx = bcast_h(x);
+
+		if (t == PLUME_DTYPE_Q4_1)
+			summs = _mm256_fmadd_ps(_mm512_castps512_ps256(bcast_h(x + 2)),
+						_mm256_loadu_ps((const float *)(pan + P * PAIR_BYTES)),
+						summs);
+		for (int p = 0; p < P; p++) {
+			const uint8_t *pp = pan + (size_t)p * PAIR_BYTES;
+			__m512i c = has_c ? _mm512_loadu_si512(pp + PAIR_C) : _mm512_setzero_si512();
+			__m512i s = _mm512_dpbusd_epi32(c, u, _mm512_loadu_si512(pp + PAIR_Q));
+			__m512 d = _mm512_mul_ps(dx, _mm512_loadu_ps((const float *)(pp + PAIR_D)));
+
+			acc[p] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[p]);
+		}
+	}
+	for (int p = 0; p < P; p++)
+		hsum_pair(acc[p], &out[2 * p], &out[2 * p + 1]);
+	if (t == PLUME_DTYPE_Q4_1) {
+		float sm[8];
+
+		_mm256_storeu_ps(sm, summs);
+		for (int r = 0; r < G; r++)
+			out[r] += sm[r];
+	}
+}
+
+#define PANEL_FN(T, tn)                                                                        \
+	TGT static void panel_##tn(int G, int64_t nb, const uint8_t *x, const uint8_t *pan,   \
+				   float *out)                                                \
+	{                                                                                      \
+		const size_t wb = cpu_type_block_bytes(T);                                     \
+		if (G == 8)                                                                    \
+			panel_row(T, 8, nb, x, wb, pan, out);                                  \
+		else if (G == 4)                                                               \
+			panel_row(T, 4, nb, x, wb, pan, out);                                  \
+		else                                                                           \
+			panel_row(T, 2, nb, x, wb, pan, out);                                  \
+	}
+PANEL_FN(PLUME_DTYPE_Q4_0, q4_0)
+PANEL_FN(PLUME_DTYPE_Q4_1, q4_1)
+PANEL_FN(PLUME_DTYPE_Q5_0, q5_0)
+PANEL_FN(PLUME_DTYPE_Q8_0, q8_0)
+
+typedef void (*panel_fn)(int G, int64_t nb, const uint8_t *x, const uint8_t *pan, float *out);
+
+/* Up to 512 tokens (64 groups) with one panel. */
+static int64_t panel_chunk(panel_fn fn, uint32_t wtype, int64_t k, const uint8_t *W,
+			   size_t w_row_bytes, int64_t o0, int64_t o1, const uint8_t *A,
+			   size_t act_row_bytes, int64_t n_tok, float *y, int64_t ldy)
+{
+	int64_t nb = k / 32, n_grp = 0, t = 0;
+	int64_t g_tok[64];
+	int g_rows[64];
+	size_t g_off[64], total = 0;
+	uint8_t *pan;
+
+	/* groups of 8 rows, then one of 4 and one of 2 for what is left */
+	while (n_grp < 64 && n_tok - t >= 2) {
+		int G = n_tok - t >= 8 ? 8 : n_tok - t >= 4 ? 4 : 2;
+
+		g_tok[n_grp] = t;
+		g_rows[n_grp] = G;
+		g_off[n_grp] = total;
+		total += panel_block_bytes(G) * (size_t)nb;
+		t += G;
+		n_grp++;
+	}
+	pan = aligned_alloc(64, (total + 63) & ~(size_t)63);
+	if (!pan)
+		return 0;
+	for (int64_t g = 0; g < n_grp; g++)
+		panel_build(g_rows[g], wtype == PLUME_DTYPE_Q4_1, type_bias(wtype), nb,
+			    A + (size_t)g_tok[g] * act_row_bytes, act_row_bytes, pan + g_off[g]);
+	/* 16 weight rows stay in cache while every group streams past them */
+	for (int64_t ob = o0; ob < o1; ob += 16) {
+		int64_t oe = ob + 16 < o1 ? ob + 16 : o1;
+
+		for (int64_t g = 0; g < n_grp; g++)
+			for (int64_t o = ob; o < oe; o++) {
+				float r[8];
+
+				fn(g_rows[g], nb, W + (size_t)o * w_row_bytes, pan + g_off[g], r);
+				for (int i = 0; i < g_rows[g]; i++)
+					y[(g_tok[g] + i) * ldy + o] = r[i];
+			}
+	}
+	free(pan);
+	return t;
+}
+
+int64_t cpu_gemm_panel_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_row_bytes,
+			      int64_t o0, int64_t o1, const uint8_t *A, size_t act_row_bytes,
+			      int64_t n_tok, float *y, int64_t ldy)
+{
+	panel_fn fn = wtype == PLUME_DTYPE_Q4_0 ? panel_q4_0
+		    : wtype == PLUME_DTYPE_Q4_1 ? panel_q4_1
+		    : wtype == PLUME_DTYPE_Q5_0 ? panel_q5_0
+		    : wtype == PLUME_DTYPE_Q8_0 ? panel_q8_0 : NULL;
+	int64_t t = 0;
+
+	if (!fn || k % 32)
+		return 0;
+	while (n_tok - t >= 2) {
+		int64_t done = panel_chunk(fn, wtype, k, W, w_row_bytes, o0, o1,
+					   A + (size_t)t * act_row_bytes, act_row_bytes, n_tok - t,
+					   y + t * ldy, ldy);
+
+		if (!done)
+			break;
+		t += done;
+	}
+	return t;
+}
+#else
+int64_t cpu_gemm_panel_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_row_bytes,
+			      int64_t o0, int64_t o1, const uint8_t *A, size_t act_row_bytes,
+			      int64_t n_tok, float *y, int64_t ldy)
+{
+	(void)wtype, (void)k, (void)W, (void)w_row_bytes, (void)o0, (void)o1, (void)A;
+	(void)act_row_bytes, (void)n_tok, (void)y, (void)ldy;
+	return 0;
+}
+#endif
