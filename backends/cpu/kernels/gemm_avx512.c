@@ -165,6 +165,56 @@ TGT static INL void panel_row(uint32_t t, int G, int64_t nb, const uint8_t *x, s
 	}
 }
 
+/* Two weight rows (x0, x1) against a G-row panel: each panel load serves
+ * both; every row's sums are exactly panel_row's. out0[G], out1[G]. */
+TGT static INL void panel_row2(uint32_t t, int G, int64_t nb, const uint8_t *x0,
+			       const uint8_t *x1, size_t wb, const uint8_t *pan, float *out0,
+			       float *out1)
+{
+	__m512 a0[4], a1[4];
+	__m256 m0 = _mm256_setzero_ps(), m1 = _mm256_setzero_ps();
+	const size_t bb = panel_block_bytes(G);
+	const int P = G / 2, has_c = t != PLUME_DTYPE_Q4_1;
+
+	for (int p = 0; p < 4; p++)
+		a0[p] = a1[p] = _mm512_setzero_ps();
+	for (int64_t b = 0; b < nb; b++, x0 += wb, x1 += wb, pan += bb) {
+		__m512i u0 = unpack_u(t, x0), u1 = unpack_u(t, x1);
+		__m512 d0 = bcast_h(x0), d1 = bcast_h(x1);
+
+		if (t == PLUME_DTYPE_Q4_1) {
+			__m256 sy = _mm256_loadu_ps((const float *)(pan + P * PAIR_BYTES));
+
+			m0 = _mm256_fmadd_ps(_mm512_castps512_ps256(bcast_h(x0 + 2)), sy, m0);
+			m1 = _mm256_fmadd_ps(_mm512_castps512_ps256(bcast_h(x1 + 2)), sy, m1);
+		}
+		for (int p = 0; p < P; p++) {
+			const uint8_t *pp = pan + (size_t)p * PAIR_BYTES;
+			__m512i c = has_c ? _mm512_loadu_si512(pp + PAIR_C) : _mm512_setzero_si512();
+			__m512i q = _mm512_loadu_si512(pp + PAIR_Q);
+			__m512 dy = _mm512_loadu_ps((const float *)(pp + PAIR_D));
+			__m512i s0 = _mm512_dpbusd_epi32(c, u0, q), s1 = _mm512_dpbusd_epi32(c, u1, q);
+
+			a0[p] = _mm512_fmadd_ps(_mm512_mul_ps(d0, dy), _mm512_cvtepi32_ps(s0), a0[p]);
+			a1[p] = _mm512_fmadd_ps(_mm512_mul_ps(d1, dy), _mm512_cvtepi32_ps(s1), a1[p]);
+		}
+	}
+	for (int p = 0; p < P; p++) {
+		hsum_pair(a0[p], &out0[2 * p], &out0[2 * p + 1]);
+		hsum_pair(a1[p], &out1[2 * p], &out1[2 * p + 1]);
+	}
+	if (t == PLUME_DTYPE_Q4_1) {
+		float s0[8], s1[8];
+
+		_mm256_storeu_ps(s0, m0);
+		_mm256_storeu_ps(s1, m1);
+		for (int r = 0; r < G; r++) {
+			out0[r] += s0[r];
+			out1[r] += s1[r];
+		}
+	}
+}
+
 #define PANEL_FN(T, tn)                                                                        \
 	TGT static void panel_##tn(int G, int64_t nb, const uint8_t *x, const uint8_t *pan,   \
 				   float *out)                                                \
@@ -177,15 +227,33 @@ TGT static INL void panel_row(uint32_t t, int G, int64_t nb, const uint8_t *x, s
 		else                                                                           \
 			panel_row(T, 2, nb, x, wb, pan, out);                                  \
 	}
+#define PANEL2_FN(T, tn)                                                                       \
+	TGT static void panel2_##tn(int G, int64_t nb, const uint8_t *x0, const uint8_t *x1,  \
+				    const uint8_t *pan, float *o0, float *o1)                 \
+	{                                                                                      \
+		const size_t wb = cpu_type_block_bytes(T);                                     \
+		if (G == 8)                                                                    \
+			panel_row2(T, 8, nb, x0, x1, wb, pan, o0, o1);                         \
+		else if (G == 4)                                                               \
+			panel_row2(T, 4, nb, x0, x1, wb, pan, o0, o1);                         \
+		else                                                                           \
+			panel_row2(T, 2, nb, x0, x1, wb, pan, o0, o1);                         \
+	}
+PANEL2_FN(PLUME_DTYPE_Q4_0, q4_0)
+PANEL2_FN(PLUME_DTYPE_Q4_1, q4_1)
+PANEL2_FN(PLUME_DTYPE_Q5_0, q5_0)
+PANEL2_FN(PLUME_DTYPE_Q8_0, q8_0)
 PANEL_FN(PLUME_DTYPE_Q4_0, q4_0)
 PANEL_FN(PLUME_DTYPE_Q4_1, q4_1)
 PANEL_FN(PLUME_DTYPE_Q5_0, q5_0)
 PANEL_FN(PLUME_DTYPE_Q8_0, q8_0)
 
 typedef void (*panel_fn)(int G, int64_t nb, const uint8_t *x, const uint8_t *pan, float *out);
+typedef void (*panel2_fn)(int G, int64_t nb, const uint8_t *x0, const uint8_t *x1,
+			  const uint8_t *pan, float *o0, float *o1);
 
 /* Up to 512 tokens (64 groups) with one panel. */
-static int64_t panel_chunk(panel_fn fn, uint32_t wtype, int64_t k, const uint8_t *W,
+static int64_t panel_chunk(panel_fn fn, panel2_fn fn2, uint32_t wtype, int64_t k, const uint8_t *W,
 			   size_t w_row_bytes, int64_t o0, int64_t o1, const uint8_t *A,
 			   size_t act_row_bytes, int64_t n_tok, float *y, int64_t ldy)
 {
@@ -216,14 +284,27 @@ static int64_t panel_chunk(panel_fn fn, uint32_t wtype, int64_t k, const uint8_t
 	for (int64_t ob = o0; ob < o1; ob += 16) {
 		int64_t oe = ob + 16 < o1 ? ob + 16 : o1;
 
-		for (int64_t g = 0; g < n_grp; g++)
-			for (int64_t o = ob; o < oe; o++) {
+		for (int64_t g = 0; g < n_grp; g++) {
+			int64_t o = ob;
+
+			for (; o + 2 <= oe; o += 2) {
+				float r0[8], r1[8];
+
+				fn2(g_rows[g], nb, W + (size_t)o * w_row_bytes,
+				    W + (size_t)(o + 1) * w_row_bytes, pan + g_off[g], r0, r1);
+				for (int i = 0; i < g_rows[g]; i++) {
+					y[(g_tok[g] + i) * ldy + o] = r0[i];
+					y[(g_tok[g] + i) * ldy + o + 1] = r1[i];
+				}
+			}
+			for (; o < oe; o++) {
 				float r[8];
 
 				fn(g_rows[g], nb, W + (size_t)o * w_row_bytes, pan + g_off[g], r);
 				for (int i = 0; i < g_rows[g]; i++)
 					y[(g_tok[g] + i) * ldy + o] = r[i];
 			}
+		}
 	}
 	free(pan);
 	return t;
@@ -237,12 +318,15 @@ int64_t cpu_gemm_panel_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_
 		    : wtype == PLUME_DTYPE_Q4_1 ? panel_q4_1
 		    : wtype == PLUME_DTYPE_Q5_0 ? panel_q5_0
 		    : wtype == PLUME_DTYPE_Q8_0 ? panel_q8_0 : NULL;
+	panel2_fn fn2 = wtype == PLUME_DTYPE_Q4_0 ? panel2_q4_0
+		      : wtype == PLUME_DTYPE_Q4_1 ? panel2_q4_1
+		      : wtype == PLUME_DTYPE_Q5_0 ? panel2_q5_0 : panel2_q8_0;
 	int64_t t = 0;
 
 	if (!fn || k % 32)
 		return 0;
 	while (n_tok - t >= 2) {
-		int64_t done = panel_chunk(fn, wtype, k, W, w_row_bytes, o0, o1,
+		int64_t done = panel_chunk(fn, fn2, wtype, k, W, w_row_bytes, o0, o1,
 					   A + (size_t)t * act_row_bytes, act_row_bytes, n_tok - t,
 					   y + t * ldy, ldy);
 

@@ -1,8 +1,10 @@
 /* cpu-kernels-bench: throughput of cpu_gemm per weight type and ISA.
  * Matrix-vector (1 token: GB/s of weights streamed) and matrix-matrix
  * (32 tokens: GFLOP/s, 2 flops per weight per token), on 1 and 2 threads
- * splitting the output rows. Not a test; numbers for docs/quantization.md.
- * Usage: cpu-kernels-bench [k] [n_out] */
+ * splitting the output rows, beside the memory read bandwidth of the same
+ * thread counts. Not a test; numbers for docs/benchmarks.md.
+ * Usage: cpu-kernels-bench [k] [n_out]
+ *        cpu-kernels-bench --bandwidth THREADS   (prints the median GB/s) */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,76 @@ static void *run(void *p)
 
 	cpu_gemm(j->t, j->k, j->w, j->wr, j->ldy, j->o0, j->o1, j->a, j->ar, j->n_tok, j->y, j->ldy);
 	return NULL;
+}
+
+struct bw_job {
+	const uint64_t *p;
+	size_t n;
+	uint64_t sum;
+};
+
+/* Read n words as 32-byte vectors into four independent sums, so loads,
+ * not adds, set the pace (GCC vector extension: SSE2 on any x86-64). */
+typedef uint64_t v4u64 __attribute__((vector_size(32), aligned(8)));
+
+static void *bw_run(void *arg)
+{
+	struct bw_job *j = arg;
+	v4u64 s[4] = {{0}};
+
+	for (size_t i = 0; i + 16 <= j->n; i += 16)
+		for (int l = 0; l < 4; l++) {
+			v4u64 v;
+
+			memcpy(&v, j->p + i + 4 * l, sizeof(v));
+			s[l] += v;
+		}
+	s[0] += s[1] + s[2] + s[3];
+	j->sum = s[0][0] + s[0][1] + s[0][2] + s[0][3];
+	return NULL;
+}
+
+static double now(void);
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median read bandwidth (GB/s) of n_th threads over a 1 GiB buffer, far
+ * larger than any cache, 9 repetitions. */
+static double bandwidth(int n_th)
+{
+	const size_t bytes = (size_t)1 << 30, words = bytes / 8;
+	uint64_t *buf = malloc(bytes), check = 0;
+	double r[9];
+
+	if (!buf || n_th < 1 || n_th > 64)
+		return -1;
+	for (size_t i = 0; i < words; i++)
+		buf[i] = i;
+	for (int rep = 0; rep < 9; rep++) {
+		pthread_t th[64];
+		struct bw_job j[64];
+		double t0 = now();
+
+		for (int i = 0; i < n_th; i++) {
+			j[i] = (struct bw_job){buf + words * i / n_th, words / n_th, 0};
+			pthread_create(&th[i], NULL, bw_run, &j[i]);
+		}
+		for (int i = 0; i < n_th; i++) {
+			pthread_join(th[i], NULL);
+			check += j[i].sum;
+		}
+		r[rep] = (double)bytes / (now() - t0) / 1e9;
+	}
+	free(buf);
+	qsort(r, 9, sizeof(r[0]), cmp_double);
+	if (check == 42)
+		printf(" ");
+	return r[4];
 }
 
 static double now(void)
@@ -65,7 +137,20 @@ int main(int argc, char **argv)
 	static const uint32_t types[] = {PLUME_DTYPE_F32, PLUME_DTYPE_F16, PLUME_DTYPE_Q4_0,
 		PLUME_DTYPE_Q4_1, PLUME_DTYPE_Q5_0, PLUME_DTYPE_Q8_0, PLUME_DTYPE_Q4_K, PLUME_DTYPE_Q6_K};
 	static const char *names[] = {"f32", "f16", "q4_0", "q4_1", "q5_0", "q8_0", "q4_k", "q6_k"};
-	int64_t k = argc > 1 ? atoll(argv[1]) : 2048, n_out = argc > 2 ? atoll(argv[2]) : 4096;
+	int64_t k, n_out;
+
+	if (argc > 1 && !strcmp(argv[1], "--bandwidth")) {
+		double gbs = bandwidth(argc > 2 ? atoi(argv[2]) : 1);
+
+		if (gbs < 0) {
+			fprintf(stderr, "cpu-kernels-bench: cannot allocate 1 GiB or bad thread count\n");
+			return 1;
+		}
+		printf("%.1f\n", gbs);
+		return 0;
+	}
+	k = argc > 1 ? atoll(argv[1]) : 2048;
+	n_out = argc > 2 ? atoll(argv[2]) : 4096;
 	const int64_t n_tok = 32;
 	float *x = malloc(sizeof(float) * k * n_tok), *y = malloc(sizeof(float) * n_out * n_tok);
 
@@ -77,6 +162,8 @@ int main(int argc, char **argv)
 		x[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f;
 	printf("k=%lld n_out=%lld; matvec GB/s of weights, matmul (%lld tokens) GFLOP/s\n",
 	       (long long)k, (long long)n_out, (long long)n_tok);
+	printf("memory read bandwidth: %.1f GB/s (1 thread), %.1f GB/s (2 threads)\n", bandwidth(1),
+	       bandwidth(2));
 	printf("%-6s %-7s %10s %10s %10s %10s\n", "type", "isa", "mv 1t", "mv 2t", "mm 1t", "mm 2t");
 	for (int isa = CPU_ISA_SCALAR; isa <= CPU_ISA_AVX512; isa++) {
 		if (cpu_kernels_force(isa) != isa)
