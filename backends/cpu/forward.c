@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "attention.h"
 #include "cpu.h"
 #include "ggml_order.h"
 
@@ -260,15 +261,15 @@ __attribute__((target("avx2,fma,f16c"))) static void axpy_f16_f16c(float *a, con
 }
 #endif
 
-/* Attention for one (token, head) pair per job, in llama.cpp's order: Q·K
- * (query rounded to F16 with an F16 cache), scale, softmax with the
- * polynomial exp summed per 16 positions, weights rounded to F16, then the
- * weighted sum of V accumulated per (position mod 64 / 16, position mod 16)
- * chain for single-token batches (ggml_vec_dot_f16) or per position mod 16
- * (tinyBLAS) for larger ones. */
-static void attn_worker(void *arg, int ith, int nth)
+/* Attention for one (token, head) pair, in llama.cpp's order: Q·K (query
+ * rounded to F16 with an F16 cache), scale, softmax with the polynomial exp
+ * summed per 16 positions, weights rounded to F16, then the weighted sum of V
+ * accumulated per (position mod 64 / 16, position mod 16) chain for
+ * single-token batches (ggml_vec_dot_f16) or per position mod 16 (tinyBLAS)
+ * for larger ones. The portable path; cpu_attn_f16 (attention.c) computes
+ * the same values with AVX-512 for a whole GQA group at once. */
+static void attn_one(struct fwd *f, int ith, int64_t t, int64_t h)
 {
-	struct fwd *f = arg;
 	struct cpu_ctx *c = f->c;
 	const struct plume_model_desc *m = f->m;
 	const struct plume_layer *L = plume_model_layer(m, f->layer);
@@ -276,85 +277,184 @@ static void attn_worker(void *arg, int ith, int nth)
 	int f16 = c->kv_type == PLUME_KV_F16, tiny = f->T >= 2;
 	float *sc = f->scores + ith * f->ctx, *qv = f->qh + ith * f->qh_stride;
 	float *kb = qv + hd, *acc = kb + hd; /* acc: [4][16][hv] */
+	int64_t g = h / group, p = f->b->positions[t];
+	int64_t n_chunks = (p + 16) / 16, lo = 0;
+	const uint32_t *table = seq_table(f, f->b->seq[t]);
+	const float *q = f->q + t * f->Dq + h * hd;
+	float *out = f->att + t * (hq * hv) + h * hv;
+	float max = -INFINITY, inv;
+	double sum = 0.0;
 
-	/* jobs dealt round-robin: later tokens attend to more positions, so
-	 * contiguous ranges would leave the first threads idle in a prefill */
-	for (int64_t job = ith; job < f->T * hq; job += nth) {
-		int64_t t = job / hq, h = job % hq, g = h / group, p = f->b->positions[t];
-		int64_t n_chunks = (p + 16) / 16, lo = 0;
-		const uint32_t *table = seq_table(f, f->b->seq[t]);
-		const float *q = f->q + t * f->Dq + h * hd;
-		float *out = f->att + t * (hq * hv) + h * hv;
-		float max = -INFINITY, inv;
-		double sum = 0.0;
+	/* a sliding-window layer sees positions p - window < j <= p;
+	 * llama.cpp masks the others to -inf, so they add exact zeros
+	 * to its sums and are skipped here */
+	if (f->swa && p >= (int64_t)m->sliding_window)
+		lo = p - (int64_t)m->sliding_window + 1;
+	for (int64_t d = 0; d < hd; d++)
+		qv[d] = f16 ? round_f16(q[d]) : q[d];
+	for (int64_t j = lo; j <= p; j++) {
+		const uint8_t *kr = kv_at(c, c->k[f->layer], c->kv_row_k, table, j);
+		float s;
 
-		/* a sliding-window layer sees positions p - window < j <= p;
-		 * llama.cpp masks the others to -inf, so they add exact zeros
-		 * to its sums and are skipped here */
-		if (f->swa && p >= (int64_t)m->sliding_window)
-			lo = p - (int64_t)m->sliding_window + 1;
-		for (int64_t d = 0; d < hd; d++)
-			qv[d] = f16 ? round_f16(q[d]) : q[d];
-		for (int64_t j = lo; j <= p; j++) {
-			const uint8_t *kr = kv_at(c, c->k[f->layer], c->kv_row_k, table, j);
-			float s;
-
-			if (f16) {
+		if (f16) {
 #ifdef HAVE_X86_F16C
-				if (c->f16c)
-					widen_f16_f16c(kb, (const uint16_t *)kr + g * hd, hd);
-				else
+			if (c->f16c)
+				widen_f16_f16c(kb, (const uint16_t *)kr + g * hd, hd);
+			else
 #endif
-					widen_f16(kb, (const uint16_t *)kr + g * hd, c->f16, hd);
+				widen_f16(kb, (const uint16_t *)kr + g * hd, c->f16, hd);
+		} else {
+			memcpy(kb, (const float *)kr + g * hd, (size_t)hd * 4);
+		}
+		s = tiny && hd % 16 == 0 ? go_dot_tinyblas(kb, qv, hd) : go_dot_vecdot(kb, qv, hd);
+		s *= f->kq_scale;
+		sc[j] = s;
+		if (s > max)
+			max = s;
+	}
+	for (int64_t ch = lo / 16; ch < n_chunks; ch++) {
+		float *e = sc + 16 * ch;
+
+		for (int64_t l = 0; l < 16; l++)
+			e[l] = 16 * ch + l <= p && 16 * ch + l >= lo ? go_expf(e[l] - max) : 0.0f;
+		sum += (double)go_hsum16(e);
+	}
+	inv = (float)(1.0 / sum);
+	memset(acc, 0, (size_t)64 * hv * sizeof(float));
+	for (int64_t j = lo; j <= p; j++) {
+		const uint8_t *vr = kv_at(c, c->v[f->layer], c->kv_row_v, table, j);
+		float w = sc[j] * inv;
+		float *a = acc + ((tiny ? 0 : (j % 64) / 16) * 16 + j % 16) * hv;
+
+#ifdef HAVE_X86_F16C
+		if (f16 && c->f16c)
+			axpy_f16_f16c(a, (const uint16_t *)vr + g * hv, round_f16(w), hv);
+		else
+#endif
+		if (f16)
+			axpy_f16(a, (const uint16_t *)vr + g * hv, round_f16(w), c->f16, hv);
+		else
+			axpy_f32(a, (const float *)vr + g * hv, w, hv);
+	}
+	for (int64_t d = 0; d < hv; d++) {
+		float lanes[16];
+
+		for (int l = 0; l < 16; l++) {
+			if (tiny) {
+				lanes[l] = acc[l * hv + d];
 			} else {
-				memcpy(kb, (const float *)kr + g * hd, (size_t)hd * 4);
+				float a0 = acc[(0 * 16 + l) * hv + d], a1 = acc[(1 * 16 + l) * hv + d];
+				float a2 = acc[(2 * 16 + l) * hv + d], a3 = acc[(3 * 16 + l) * hv + d];
+
+				lanes[l] = (a0 + a2) + (a1 + a3);
 			}
-			s = tiny && hd % 16 == 0 ? go_dot_tinyblas(kb, qv, hd) : go_dot_vecdot(kb, qv, hd);
-			s *= f->kq_scale;
-			sc[j] = s;
-			if (s > max)
-				max = s;
 		}
-		for (int64_t ch = lo / 16; ch < n_chunks; ch++) {
-			float *e = sc + 16 * ch;
+		out[d] = go_hsum16(lanes);
+	}
+}
 
-			for (int64_t l = 0; l < 16; l++)
-				e[l] = 16 * ch + l <= p && 16 * ch + l >= lo ? go_expf(e[l] - max) : 0.0f;
-			sum += (double)go_hsum16(e);
-		}
-		inv = (float)(1.0 / sum);
-		memset(acc, 0, (size_t)64 * hv * sizeof(float));
-		for (int64_t j = lo; j <= p; j++) {
-			const uint8_t *vr = kv_at(c, c->v[f->layer], c->kv_row_v, table, j);
-			float w = sc[j] * inv;
-			float *a = acc + ((tiny ? 0 : (j % 64) / 16) * 16 + j % 16) * hv;
+/* The attention of one layer over the pool. With an F16 cache and AVX-512
+ * a job is (token, KV head, up to four of its query heads): the K and V rows
+ * are read once for the heads of the job. Jobs are taken from a shared
+ * counter, latest token first (later tokens attend to more positions). */
+struct attn_ctl {
+	struct fwd *f;
+	int fast;           /* cpu_attn_f16 */
+	int64_t hpj;        /* query heads per job (fast) */
+	int64_t per_tok;    /* jobs per token */
+	int64_t n_jobs;
+	int64_t next;       /* atomic: next job */
+};
 
-#ifdef HAVE_X86_F16C
-			if (f16 && c->f16c)
-				axpy_f16_f16c(a, (const uint16_t *)vr + g * hv, round_f16(w), hv);
-			else
-#endif
-			if (f16)
-				axpy_f16(a, (const uint16_t *)vr + g * hv, round_f16(w), c->f16, hv);
-			else
-				axpy_f32(a, (const float *)vr + g * hv, w, hv);
-		}
-		for (int64_t d = 0; d < hv; d++) {
-			float lanes[16];
+/* The fast job (t, KV head g, query heads h0 .. h0 + n - 1). */
+static void attn_group(struct fwd *f, int ith, int64_t t, int64_t g, int64_t h0, int n)
+{
+	struct cpu_ctx *c = f->c;
+	const struct plume_model_desc *m = f->m;
+	int64_t hq = plume_model_layer(m, f->layer)->n_head, hd = m->head_dim_k, hv = m->head_dim_v;
+	int64_t p = f->b->positions[t], lo = 0, bs = c->block_size;
+	const uint32_t *table = seq_table(f, f->b->seq[t]);
+	const uint16_t **kr = (const uint16_t **)(f->qh + ith * f->qh_stride), **vr = kr + f->ctx;
+	struct cpu_attn_job j = {.hd = hd, .hv = hv, .p = p, .n_head = n, .tiny = f->T >= 2,
+				 .kq_scale = f->kq_scale, .k = kr, .v = vr,
+				 .ws = (float *)(vr + f->ctx)};
 
-			for (int l = 0; l < 16; l++) {
-				if (tiny) {
-					lanes[l] = acc[l * hv + d];
-				} else {
-					float a0 = acc[(0 * 16 + l) * hv + d], a1 = acc[(1 * 16 + l) * hv + d];
-					float a2 = acc[(2 * 16 + l) * hv + d], a3 = acc[(3 * 16 + l) * hv + d];
+	if (f->swa && p >= (int64_t)m->sliding_window)
+		lo = p - (int64_t)m->sliding_window + 1;
+	j.lo = lo;
+	for (int i = 0; i < n; i++) {
+		j.q[i] = f->q + t * f->Dq + (h0 + i) * hd;
+		j.out[i] = f->att + t * (hq * hv) + (h0 + i) * hv;
+	}
+	/* the rows of positions lo..p, block by block */
+	for (int64_t pos = lo; pos <= p;) {
+		int64_t off = pos % bs, end = pos - off + bs > p + 1 ? p + 1 : pos - off + bs;
+		size_t row0 = (size_t)table[pos / bs] * (size_t)bs + (size_t)off;
+		const uint8_t *kp = c->k[f->layer] + row0 * c->kv_row_k;
+		const uint8_t *vp = c->v[f->layer] + row0 * c->kv_row_v;
 
-					lanes[l] = (a0 + a2) + (a1 + a3);
-				}
-			}
-			out[d] = go_hsum16(lanes);
+		for (; pos < end; pos++, kp += c->kv_row_k, vp += c->kv_row_v) {
+			kr[pos] = (const uint16_t *)kp + g * hd;
+			vr[pos] = (const uint16_t *)vp + g * hv;
 		}
 	}
+	cpu_attn_f16(&j);
+}
+
+static void attn_worker(void *arg, int ith, int nth)
+{
+	struct attn_ctl *a = arg;
+	struct fwd *f = a->f;
+	const struct plume_layer *L = plume_model_layer(f->m, f->layer);
+	int64_t hq = L->n_head, group = L->n_head / L->n_head_kv;
+
+	if (!a->fast) {
+		/* jobs dealt round-robin: later tokens attend to more
+		 * positions, so contiguous ranges would leave the first
+		 * threads idle in a prefill */
+		for (int64_t job = ith; job < f->T * hq; job += nth)
+			attn_one(f, ith, job / hq, job % hq);
+		return;
+	}
+	for (;;) {
+		int64_t job = __atomic_fetch_add(&a->next, 1, __ATOMIC_RELAXED), t, r, h0;
+
+		if (job >= a->n_jobs)
+			break;
+		t = f->T - 1 - job / a->per_tok;
+		r = job % a->per_tok;
+		h0 = r * a->hpj; /* heads of one job never straddle two KV heads */
+		attn_group(f, ith, t, h0 / group, h0, (int)a->hpj);
+	}
+}
+
+static void attention(struct fwd *f)
+{
+	struct cpu_ctx *c = f->c;
+	const struct plume_model_desc *m = f->m;
+	const struct plume_layer *L = plume_model_layer(m, f->layer);
+	int64_t hq = L->n_head, group = L->n_head / L->n_head_kv, hd = m->head_dim_k, hv = m->head_dim_v;
+	struct attn_ctl a = {.f = f};
+
+	a.fast = c->kv_type == PLUME_KV_F16 && c->f16c && hd % 16 == 0 && hv % 16 == 0 &&
+		 (f->T >= 2 || hd % 64 == 0) && L->n_head % L->n_head_kv == 0 &&
+		 !strcmp(cpu_kernels_isa_name(), "avx512") && cpu_attn_f16_available();
+	if (a.fast) {
+		/* the largest divisor of the group up to four; one head per
+		 * job when there would be too few jobs to keep every thread
+		 * busy (a single-token batch) */
+		a.hpj = 1;
+		for (int64_t d = CPU_ATTN_MAX_HEADS; d > 1; d--)
+			if (group % d == 0) {
+				a.hpj = d;
+				break;
+			}
+		if (f->T * (hq / a.hpj) < 2 * (int64_t)pool_threads(c->pool))
+			a.hpj = 1;
+		a.per_tok = hq / a.hpj;
+		a.n_jobs = f->T * a.per_tok;
+	}
+	pool_run(c->pool, attn_worker, &a);
 }
 
 /* ---- the forward ------------------------------------------------------ */
@@ -445,7 +545,17 @@ static int setup(struct fwd *f, struct plume_error *err)
 		if ((int64_t)f->b->n_blocks[s] * c->block_size > f->ctx)
 			f->ctx = (int64_t)f->b->n_blocks[s] * c->block_size;
 	f->ctx = (f->ctx + 15) / 16 * 16; /* whole 16-position chunks */
+	/* per thread: the portable attention's query, key row and V accumulators,
+	 * or cpu_attn_f16's K and V row pointers and workspace */
 	f->qh_stride = 2 * (int64_t)m->head_dim_k + 64 * (int64_t)m->head_dim_v;
+	{
+		int64_t fast = 2 * f->ctx * (int64_t)(sizeof(void *) / sizeof(float)) +
+			       (int64_t)cpu_attn_ws_floats(m->head_dim_k, m->head_dim_v, f->ctx);
+
+		if (fast > f->qh_stride)
+			f->qh_stride = fast;
+		f->qh_stride = (f->qh_stride + 15) / 16 * 16; /* 64-byte aligned */
+	}
 	widest = f->E > f->F ? f->E : f->F;
 	if (f->Dq > widest)
 		widest = f->Dq;
@@ -537,7 +647,7 @@ static void layer(struct fwd *f, uint32_t il)
 	f->Dk = Dk;
 	f->Dv = Dv;
 	kv_write(f);
-	pool_run(f->c->pool, attn_worker, f);
+	attention(f);
 	{
 		const struct plume_tensor *w[1] = {L->wo};
 		float *y[1] = {f->tmp};

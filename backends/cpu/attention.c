@@ -1,0 +1,322 @@
+/* AVX-512 attention over an F16 cache (see attention.h). Every value is
+ * computed with the operations of forward.c's scalar loop, in its order:
+ *  - score of key j: the query rounded to F16, K widened exactly, one
+ *    16-lane FMA chain over the head (tinyBLAS) or four chains over 64-element
+ *    steps summed (a0 + a2) + (a1 + a3) (ggml_vec_dot_f16), the lanes added in
+ *    _mm512_reduce_add_ps's tree (go_hsum16), times kq_scale. Sixteen keys
+ *    are reduced together: the four shuffle-and-add steps below perform, for
+ *    each key, exactly the additions of that tree;
+ *  - softmax: the maximum (the same value in any order), go_expf's operations
+ *    on 16 lanes (a lane whose 2^n would not be a normal number goes through
+ *    go_expf itself), each aligned chunk of 16 positions summed in the same
+ *    tree and accumulated in double in position order;
+ *  - weights sc * inv rounded to F16 (vcvtps2ph rounds to nearest even, as
+ *    cpu_fp32_to_fp16), then per chain (position mod 16, or mod 64 for
+ *    single-token batches) an FMA chain over the chain's positions in
+ *    increasing order, and the chains summed in the same tree. */
+#include "attention.h"
+#include "ggml_order.h"
+
+#include <math.h>
+#include <string.h>
+
+#define MAXH CPU_ATTN_MAX_HEADS
+
+size_t cpu_attn_ws_floats(int64_t hd, int64_t hv, int64_t n_pos)
+{
+	int64_t npos = (n_pos + 15) / 16 * 16;
+
+	(void)hv;
+	return (size_t)(MAXH * hd + 16 * hd + MAXH * npos + MAXH * 64 * 64);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx512f,fma,f16c")))
+#define AI __attribute__((always_inline)) inline
+
+int cpu_attn_f16_available(void)
+{
+	static int v = -1;
+
+	if (v < 0) {
+		__builtin_cpu_init();
+		v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") &&
+		    __builtin_cpu_supports("f16c");
+	}
+	return v;
+}
+
+/* ---- sixteen horizontal sums at once ----------------------------------
+ * go_hsum16(v) = (b0 + b2) + (b1 + b3), b_i = a_{i+4} + a_i, a_i = v_{i+8} + v_i.
+ * step1: [a(A) | a(B)]; step2: [b(A) | b(B) | b(C) | b(D)]; step3: per
+ * 128-bit lane [b0+b2, b1+b3] of two keys; step4: their sum. */
+TGT static AI __m512 step1(__m512 a, __m512 b)
+{
+	return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+			     _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+}
+
+TGT static AI __m512 step2(__m512 a, __m512 b)
+{
+	return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+			     _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+TGT static AI __m512 step3(__m512 a, __m512 b)
+{
+	return _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+			     _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+}
+
+TGT static AI __m512 step4(__m512 a, __m512 b)
+{
+	return _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+			     _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+/* lane k of the result: go_hsum16 of v[k] */
+TGT static AI __m512 hsum16x16(const __m512 *v)
+{
+	__m512 r[4];
+
+	for (int e = 0; e < 4; e++)
+		r[e] = step2(step1(v[e], v[e + 4]), step1(v[e + 8], v[e + 12]));
+	return step4(step3(r[0], r[1]), step3(r[2], r[3]));
+}
+
+/* go_hsum16 of sixteen vectors lane by lane (vertical adds) */
+TGT static AI __m512 hsum16_vert(const __m512 *v)
+{
+	__m512 a[8], b[4];
+
+	for (int i = 0; i < 8; i++)
+		a[i] = _mm512_add_ps(v[i + 8], v[i]);
+	for (int i = 0; i < 4; i++)
+		b[i] = _mm512_add_ps(a[i + 4], a[i]);
+	return _mm512_add_ps(_mm512_add_ps(b[0], b[2]), _mm512_add_ps(b[1], b[3]));
+}
+
+TGT static AI __m512 round_f16v(__m512 x)
+{
+	return _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
+/* go_expf on 16 lanes; *ok: the lanes whose 2^n is a normal number (the
+ * others must go through go_expf) */
+TGT static AI __m512 expf16(__m512 x, __mmask16 *ok)
+{
+	const __m512 r = _mm512_set1_ps(0x1.8p23f);
+	__m512 z = _mm512_fmadd_ps(x, _mm512_set1_ps(0x1.715476p+0f), r);
+	__m512 n = _mm512_sub_ps(z, r);
+	__m512 b = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.7f7d1cp-20f),
+				    _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.62e4p-1f), x));
+	__m512 u = _mm512_mul_ps(b, b);
+	__m512 j = _mm512_fmadd_ps(
+		_mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_set1_ps(0x1.0e4020p-7f), b,
+						_mm512_set1_ps(0x1.573e2ep-5f)),
+				u,
+				_mm512_fmadd_ps(_mm512_set1_ps(0x1.555e66p-3f), b,
+						_mm512_set1_ps(0x1.fffdb6p-2f))),
+		u, _mm512_fmadd_ps(_mm512_set1_ps(0x1.ffffecp-1f), b, _mm512_set1_ps(1.0f)));
+	__m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+
+	*ok = _mm512_cmp_ps_mask(n, _mm512_set1_ps(-125.0f), _CMP_GE_OQ) &
+	      _mm512_cmp_ps_mask(n, _mm512_set1_ps(127.0f), _CMP_LE_OQ);
+	return _mm512_mul_ps(j, _mm512_castsi512_ps(e));
+}
+
+/* positions j0..j0+15 that lie in lo..p */
+static inline __mmask16 chunk_mask(int64_t j0, int64_t lo, int64_t p)
+{
+	unsigned m = 0xffff;
+
+	if (j0 < lo)
+		m &= 0xffffu << (lo - j0);
+	if (j0 + 15 > p)
+		m &= 0xffffu >> (j0 + 15 - p);
+	return (__mmask16)m;
+}
+
+/* scores of the 16 keys in kb (rows of hd floats) against query qv */
+TGT static AI __m512 score16(const float *kb, const float *qv, int64_t hd, int tiny)
+{
+	__m512 v[16];
+
+	if (tiny) {
+		for (int k = 0; k < 16; k++)
+			v[k] = _mm512_setzero_ps();
+		for (int64_t d = 0; d < hd; d += 16) {
+			__m512 qd = _mm512_loadu_ps(qv + d);
+
+			for (int k = 0; k < 16; k++)
+				v[k] = _mm512_fmadd_ps(_mm512_loadu_ps(kb + k * hd + d), qd, v[k]);
+		}
+	} else {
+		for (int k = 0; k < 16; k++) {
+			const float *x = kb + k * hd;
+			__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+
+			for (int64_t d = 0; d < hd; d += 64) {
+				a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d), _mm512_loadu_ps(qv + d), a0);
+				a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d + 16), _mm512_loadu_ps(qv + d + 16), a1);
+				a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d + 32), _mm512_loadu_ps(qv + d + 32), a2);
+				a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d + 48), _mm512_loadu_ps(qv + d + 48), a3);
+			}
+			v[k] = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
+		}
+	}
+	return hsum16x16(v);
+}
+
+/* One accumulator chain (positions js, js + P, .. <= p) for NH heads and NV
+ * vectors of 16 dims starting at dc; the results go to cb[h * cbs + 16 v]. */
+TGT static AI void vchain(int NH, int NV, const uint16_t *const *vr, const float *w, int64_t ws,
+			  int64_t js, int64_t p, int64_t P, int64_t dc, float *cb, int64_t cbs)
+{
+	__m512 acc[MAXH][4];
+
+	for (int h = 0; h < NH; h++)
+		for (int v = 0; v < NV; v++)
+			acc[h][v] = _mm512_setzero_ps();
+	for (int64_t j = js; j <= p; j += P) {
+		const uint16_t *r = vr[j] + dc;
+		__m512 wv[MAXH];
+
+		for (int h = 0; h < NH; h++)
+			wv[h] = _mm512_set1_ps(w[h * ws + j]);
+		for (int v = 0; v < NV; v++) {
+			__m512 x = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(r + 16 * v)));
+
+			for (int h = 0; h < NH; h++)
+				acc[h][v] = _mm512_fmadd_ps(x, wv[h], acc[h][v]);
+		}
+	}
+	for (int h = 0; h < NH; h++)
+		for (int v = 0; v < NV; v++)
+			_mm512_storeu_ps(cb + h * cbs + 16 * v, acc[h][v]);
+}
+
+TGT void cpu_attn_f16(const struct cpu_attn_job *jb)
+{
+	const int64_t hd = jb->hd, hv = jb->hv, lo = jb->lo, p = jb->p;
+	const int nh = jb->n_head, tiny = jb->tiny;
+	const int64_t npos = (p + 16) / 16 * 16, P = tiny ? 16 : 64;
+	float *qv = jb->ws, *kb = qv + MAXH * hd, *sc = kb + 16 * hd, *cb = sc + MAXH * npos;
+	const __m512 scale = _mm512_set1_ps(jb->kq_scale);
+	__m512 maxv[MAXH];
+
+	for (int h = 0; h < nh; h++) {
+		for (int64_t d = 0; d < hd; d += 16)
+			_mm512_storeu_ps(qv + h * hd + d, round_f16v(_mm512_loadu_ps(jb->q[h] + d)));
+		maxv[h] = _mm512_set1_ps(-INFINITY);
+	}
+
+	/* scores, 16 aligned positions at a time */
+	for (int64_t j0 = lo / 16 * 16; j0 <= p; j0 += 16) {
+		__mmask16 m = chunk_mask(j0, lo, p);
+
+		for (int k = 0; k < 16; k++) {
+			float *row = kb + k * hd;
+
+			if (m >> k & 1) {
+				const uint16_t *src = jb->k[j0 + k];
+
+				for (int64_t d = 0; d < hd; d += 16)
+					_mm512_storeu_ps(row + d, _mm512_cvtph_ps(_mm256_loadu_si256(
+									  (const __m256i *)(src + d))));
+			} else {
+				for (int64_t d = 0; d < hd; d += 16)
+					_mm512_storeu_ps(row + d, _mm512_setzero_ps());
+			}
+		}
+		for (int h = 0; h < nh; h++) {
+			__m512 s = _mm512_mul_ps(score16(kb, qv + h * hd, hd, tiny), scale);
+
+			_mm512_storeu_ps(sc + h * npos + j0, s);
+			maxv[h] = _mm512_mask_max_ps(maxv[h], m, s, maxv[h]);
+		}
+	}
+
+	/* softmax, then the weights rounded to F16 */
+	for (int h = 0; h < nh; h++) {
+		float *s = sc + h * npos;
+		__m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(maxv[h]));
+		double sum = 0.0;
+		__m512 inv;
+
+		for (int64_t j0 = lo / 16 * 16; j0 <= p; j0 += 16) {
+			__mmask16 m = chunk_mask(j0, lo, p), ok;
+			__m512 x = _mm512_sub_ps(_mm512_loadu_ps(s + j0), mx);
+			__m512 e = expf16(x, &ok);
+
+			if ((ok & m) != m) {
+				float t[16];
+
+				_mm512_storeu_ps(t, x);
+				for (int l = 0; l < 16; l++)
+					t[l] = m >> l & 1 ? go_expf(t[l]) : 0.0f;
+				e = _mm512_loadu_ps(t);
+			}
+			e = _mm512_maskz_mov_ps(m, e);
+			_mm512_storeu_ps(s + j0, e);
+			sum += (double)_mm512_reduce_add_ps(e);
+		}
+		inv = _mm512_set1_ps((float)(1.0 / sum));
+		for (int64_t j0 = lo / 16 * 16; j0 <= p; j0 += 16)
+			_mm512_storeu_ps(s + j0, round_f16v(_mm512_mul_ps(_mm512_loadu_ps(s + j0), inv)));
+	}
+
+	/* weighted sum of V: chain c holds the positions j = c (mod P) */
+	for (int64_t dc = 0; dc < hv; dc += 64) {
+		int nv = hv - dc >= 64 ? 4 : (int)((hv - dc) / 16);
+
+		for (int64_t c = 0; c < P; c++) {
+			int64_t js = lo + ((c - lo % P) % P + P) % P;
+			float *cbc = cb + c * 64;
+
+#define VCH(H, V) \
+	case (H) * 8 + (V): vchain(H, V, jb->v, sc, npos, js, p, P, dc, cbc, P * 64); break
+			switch (nh * 8 + nv) {
+				VCH(1, 1); VCH(1, 2); VCH(1, 3); VCH(1, 4);
+				VCH(2, 1); VCH(2, 2); VCH(2, 3); VCH(2, 4);
+				VCH(3, 1); VCH(3, 2); VCH(3, 3); VCH(3, 4);
+				VCH(4, 1); VCH(4, 2); VCH(4, 3); VCH(4, 4);
+			default:
+				break;
+			}
+#undef VCH
+		}
+		for (int h = 0; h < nh; h++)
+			for (int v = 0; v < nv; v++) {
+				const float *ch = cb + h * P * 64 + 16 * v;
+				__m512 lanes[16];
+
+				for (int l = 0; l < 16; l++) {
+					if (tiny) {
+						lanes[l] = _mm512_loadu_ps(ch + l * 64);
+					} else {
+						__m512 a0 = _mm512_loadu_ps(ch + (0 * 16 + l) * 64);
+						__m512 a1 = _mm512_loadu_ps(ch + (1 * 16 + l) * 64);
+						__m512 a2 = _mm512_loadu_ps(ch + (2 * 16 + l) * 64);
+						__m512 a3 = _mm512_loadu_ps(ch + (3 * 16 + l) * 64);
+
+						lanes[l] = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
+					}
+				}
+				_mm512_storeu_ps(jb->out[h] + dc + 16 * v, hsum16_vert(lanes));
+			}
+	}
+}
+#else
+int cpu_attn_f16_available(void)
+{
+	return 0;
+}
+
+void cpu_attn_f16(const struct cpu_attn_job *j)
+{
+	(void)j;
+}
+#endif
