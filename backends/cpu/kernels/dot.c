@@ -587,6 +587,15 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 
 	if (!f)
 		return;
+	if (n_tok == 1 && isa_in_use >= CPU_ISA_AVX512) {
+		int64_t done = cpu_gemv_avx512(wtype, k, W, w_row_bytes, o0, o1, A, y);
+
+		if (done) {
+			for (int64_t o = o0 + done; o < o1; o++)
+				y[o] = f(k, W + (size_t)o * w_row_bytes, A);
+			return;
+		}
+	}
 	if (n_tok >= 2 && isa_in_use >= CPU_ISA_AVX512) {
 		int64_t t = cpu_gemm_panel_avx512(wtype, k, W, w_row_bytes, o0, o1, A, act_row_bytes,
 						  n_tok, y, ldy);

@@ -336,7 +336,184 @@ int64_t cpu_gemm_panel_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_
 	}
 	return t;
 }
+
+/* ---- one activation row: two weight rows per 512-bit vector ----------
+ * Matrix-vector products (decode) are bound by one fused multiply-add chain
+ * per weight row (4 cycles a block) and by per-block scalar work in the
+ * one-row kernels. Here weight rows o and o + 1 share each vector (row o in
+ * the low 8 lanes, o + 1 in the high 8), the activation's scales are
+ * widened once per call, and four rows run as two independent chains. Every
+ * lane still sees exactly the one-row kernel's operations. */
+
+#ifndef GV_PF_GROUPS
+#define GV_PF_GROUPS 2 /* prefetch distance, in groups of four rows */
+#endif
+
+struct gv_act {
+	const uint8_t *q;      /* the activation row (Q8_0 or Q8_1 blocks) */
+	size_t ab, qoff;       /* block bytes, quants offset */
+	float *dy, *sy;        /* [nb] widened scales (sy: Q8_1's s) */
+	int32_t *corr;         /* [nb][16]: -c * lane sums, twice (types with a bias) */
+};
+
+/* Weight rows x0 (low half) and x1 (high half) as unsigned bytes u = q + c. */
+TGT static INL __m512i unpack_u2(uint32_t t, const uint8_t *x0, const uint8_t *x1)
+{
+	const __m512i shift = _mm512_set_epi64(0x0004000400040004ll, 0x0004000400040004ll, 0, 0,
+					       0x0004000400040004ll, 0x0004000400040004ll, 0, 0);
+	__m512i v;
+	uint32_t h0, h1;
+	int off = t == PLUME_DTYPE_Q4_1 ? 4 : t == PLUME_DTYPE_Q5_0 ? 6 : 2;
+
+	if (t == PLUME_DTYPE_Q8_0) {
+		v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(x0 + 2))),
+				       _mm256_loadu_si256((const __m256i *)(x1 + 2)), 1);
+		return _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80));
+	}
+	v = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(x0 + off))),
+					0xFF00, _mm_loadu_si128((const __m128i *)(x1 + off)));
+	v = _mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(15));
+	if (t == PLUME_DTYPE_Q5_0) {
+		memcpy(&h0, x0 + 2, 4);
+		memcpy(&h1, x1 + 2, 4);
+		v = _mm512_or_si512(v, _mm512_maskz_mov_epi8(((__mmask64)h1 << 32) | h0,
+							     _mm512_set1_epi8(16)));
+	}
+	return v;
+}
+
+/* [h(x0) x 8, h(x1) x 8] for the fp16 fields at x0 and x1 */
+TGT static INL __m512 bcast_h2(const uint8_t *x0, const uint8_t *x1)
+{
+	uint16_t a, b;
+
+	memcpy(&a, x0, 2);
+	memcpy(&b, x1, 2);
+	return _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16((short)b), _mm_set1_epi16((short)a)));
+}
+
+/* Weight rows x[0..2R) (R = 1 or 2 vectors of two rows) against one row. */
+TGT static INL void gv_rows(uint32_t t, int R, int64_t nb, const uint8_t *const *x, size_t wb,
+			    const struct gv_act *a, float *out)
+{
+	__m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+	__m128 summs = _mm_setzero_ps(); /* Q4_1: rows in lanes 0..2R-1 */
+	const int has_c = t != PLUME_DTYPE_Q4_1;
+	const uint8_t *xr[4] = {x[0], x[1], R > 1 ? x[2] : x[0], R > 1 ? x[3] : x[1]};
+
+	for (int64_t b = 0; b < nb; b++) {
+		size_t wo = (size_t)b * wb;
+		__m512i y = _mm512_broadcast_i64x4(
+			_mm256_loadu_si256((const __m256i *)(a->q + (size_t)b * a->ab + a->qoff)));
+		__m512 dy = _mm512_set1_ps(a->dy[b]);
+
+		if (t == PLUME_DTYPE_Q4_1) {
+			uint16_t m[4];
+
+			for (int r = 0; r < 2 * R; r++)
+				memcpy(&m[r], xr[r] + wo + 2, 2);
+			summs = _mm_fmadd_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)m)),
+					     _mm_set1_ps(a->sy[b]), summs);
+		}
+		for (int v = 0; v < R; v++) {
+			const uint8_t *x0 = xr[2 * v] + wo, *x1 = xr[2 * v + 1] + wo;
+			__m512i c = has_c ? _mm512_loadu_si512(a->corr + 16 * b) : _mm512_setzero_si512();
+			__m512i s = _mm512_dpbusd_epi32(c, unpack_u2(t, x0, x1), y);
+
+			acc[v] = _mm512_fmadd_ps(_mm512_mul_ps(bcast_h2(x0, x1), dy), _mm512_cvtepi32_ps(s),
+						 acc[v]);
+		}
+	}
+	for (int v = 0; v < R; v++)
+		hsum_pair(acc[v], &out[2 * v], &out[2 * v + 1]);
+	if (t == PLUME_DTYPE_Q4_1) {
+		float sm[4];
+
+		_mm_storeu_ps(sm, summs);
+		for (int r = 0; r < 2 * R; r++)
+			out[r] += sm[r];
+	}
+}
+
+#define GV_FN(T, tn)                                                                           \
+	TGT static void gv_##tn(int R, int64_t nb, const uint8_t *const *x,                   \
+				const struct gv_act *a, float *out)                           \
+	{                                                                                      \
+		const size_t wb = cpu_type_block_bytes(T);                                     \
+		if (R == 2)                                                                    \
+			gv_rows(T, 2, nb, x, wb, a, out);                                      \
+		else                                                                           \
+			gv_rows(T, 1, nb, x, wb, a, out);                                      \
+	}
+GV_FN(PLUME_DTYPE_Q4_0, q4_0)
+GV_FN(PLUME_DTYPE_Q4_1, q4_1)
+GV_FN(PLUME_DTYPE_Q5_0, q5_0)
+GV_FN(PLUME_DTYPE_Q8_0, q8_0)
+
+typedef void (*gv_fn)(int R, int64_t nb, const uint8_t *const *x, const struct gv_act *a,
+		      float *out);
+
+TGT int cpu_gemv_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_row_bytes,
+			int64_t o0, int64_t o1, const uint8_t *act, float *y)
+{
+	gv_fn fn = wtype == PLUME_DTYPE_Q4_0 ? gv_q4_0
+		 : wtype == PLUME_DTYPE_Q4_1 ? gv_q4_1
+		 : wtype == PLUME_DTYPE_Q5_0 ? gv_q5_0
+		 : wtype == PLUME_DTYPE_Q8_0 ? gv_q8_0 : NULL;
+	int64_t nb = k / 32, o = o0;
+	int q81 = wtype == PLUME_DTYPE_Q4_1, bias = type_bias(wtype);
+	struct gv_act a = {act, q81 ? 36 : 34, q81 ? 4 : 2, NULL, NULL, NULL};
+	void *mem;
+
+	if (!fn || k % 32 || o1 - o0 < 2)
+		return 0;
+	mem = aligned_alloc(64, (size_t)nb * (64 + 8) + 64);
+	if (!mem)
+		return 0;
+	a.corr = mem;
+	a.dy = (float *)((uint8_t *)mem + (size_t)nb * 64);
+	a.sy = a.dy + nb;
+	for (int64_t b = 0; b < nb; b++) {
+		const uint8_t *yb = act + (size_t)b * a.ab;
+		__m256i q = _mm256_loadu_si256((const __m256i *)(yb + a.qoff));
+		__m256i ls = _mm256_mullo_epi32(
+			_mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), q),
+			_mm256_set1_epi32(-bias));
+
+		_mm512_store_si512(a.corr + 16 * b, _mm512_broadcast_i64x4(ls));
+		a.dy[b] = h2f(yb);
+		a.sy[b] = q81 ? h2f(yb + 2) : 0.0f;
+	}
+	for (; o + 4 <= o1; o += 4) {
+		const uint8_t *x[4];
+		const char *pf = (const char *)W + (size_t)(o + 4 * GV_PF_GROUPS) * w_row_bytes;
+
+		/* the rows a few groups ahead, line by line in address order: the
+		 * hardware prefetchers lose track of four interleaved streams */
+		if (o + 4 * GV_PF_GROUPS + 4 <= o1)
+			for (size_t off = 0; off < 4 * w_row_bytes; off += 64)
+				_mm_prefetch(pf + off, _MM_HINT_T0);
+
+		for (int r = 0; r < 4; r++)
+			x[r] = W + (size_t)(o + r) * w_row_bytes;
+		fn(2, nb, x, &a, y + o);
+	}
+	for (; o + 2 <= o1; o += 2) {
+		const uint8_t *x[2] = {W + (size_t)o * w_row_bytes, W + (size_t)(o + 1) * w_row_bytes};
+
+		fn(1, nb, x, &a, y + o);
+	}
+	free(mem);
+	return (int)(o - o0);
+}
 #else
+int cpu_gemv_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+		    int64_t o1, const uint8_t *act, float *y)
+{
+	(void)wtype, (void)k, (void)W, (void)w_row_bytes, (void)o0, (void)o1, (void)act, (void)y;
+	return 0;
+}
+
 int64_t cpu_gemm_panel_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_row_bytes,
 			      int64_t o0, int64_t o1, const uint8_t *A, size_t act_row_bytes,
 			      int64_t n_tok, float *y, int64_t ldy)

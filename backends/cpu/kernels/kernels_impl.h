@@ -55,6 +55,13 @@ int cpu_isa_active(void);
 void cpu_quant_q8_avx512(const float *x, uint8_t *y, int64_t n, int with_sum);
 void cpu_quant_f16_f16c(const float *x, uint8_t *y, int64_t n);
 
+/* One activation row against weight rows [o0, o1) of Q4_0/Q4_1/Q5_0/Q8_0,
+ * two rows per vector (AVX-512 VNNI; same bits as the one-row kernels):
+ * y[o] for o in [o0, o0 + returned count); the count is even (0: not
+ * handled). */
+int cpu_gemv_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+		    int64_t o1, const uint8_t *act, float *y);
+
 int64_t cpu_gemm_panel_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_row_bytes,
 			      int64_t o0, int64_t o1, const uint8_t *A, size_t act_row_bytes,
 			      int64_t n_tok, float *y, int64_t ldy);
