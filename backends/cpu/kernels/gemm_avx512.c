@@ -290,6 +290,14 @@ static int64_t panel_chunk(panel_fn fn, panel2_fn fn2, uint32_t wtype, int64_t k
 			for (; o + 2 <= oe; o += 2) {
 				float r0[8], r1[8];
 
+				/* one small group (decode batches) streams the
+				 * weights from memory: fetch the rows a few pairs
+				 * ahead in address order, as cpu_gemv_avx512 */
+				if (n_grp == 1 && o + 8 + 2 <= o1)
+					for (size_t off = 0; off < 2 * w_row_bytes; off += 64)
+						_mm_prefetch((const char *)W + (size_t)(o + 8) * w_row_bytes + off,
+							     _MM_HINT_T0);
+
 				fn2(g_rows[g], nb, W + (size_t)o * w_row_bytes,
 				    W + (size_t)(o + 1) * w_row_bytes, pan + g_off[g], r0, r1);
 				for (int i = 0; i < g_rows[g]; i++) {
