@@ -10,6 +10,7 @@
 #include "attention.h"
 #include "cpu.h"
 #include "ggml_order.h"
+#include "glu.h"
 
 struct fwd {
 	struct cpu_ctx *c;
@@ -28,6 +29,37 @@ struct fwd {
 	int swa;                                          /* this layer attends within the window */
 	int swa_pool;                                     /* and keeps its K/V in the window pool */
 };
+
+/* ---- per-token work over the pool ------------------------------------- */
+
+typedef void (*tok_fn)(struct fwd *f, int64_t t0, int64_t t1, const void *ctx);
+
+struct tok_job {
+	struct fwd *f;
+	tok_fn fn;
+	const void *ctx;
+};
+
+static void tok_worker(void *arg, int ith, int nth)
+{
+	struct tok_job *j = arg;
+	int64_t lo, hi;
+
+	pool_range(j->f->T, ith, nth, &lo, &hi);
+	if (lo < hi)
+		j->fn(j->f, lo, hi, j->ctx);
+}
+
+/* fn over tokens [0, T), split across the pool when there are several */
+static void par_tokens(struct fwd *f, tok_fn fn, const void *ctx)
+{
+	struct tok_job j = {f, fn, ctx};
+
+	if (f->T < 2 || pool_threads(f->c->pool) < 2)
+		fn(f, 0, f->T, ctx);
+	else
+		pool_run(f->c->pool, tok_worker, &j);
+}
 
 /* ---- matrix products over the pool ------------------------------------ */
 
@@ -72,6 +104,23 @@ static size_t quantize_rows(uint32_t wtype, const float *x, int64_t T, int64_t k
 	return row;
 }
 
+struct quant_ctx {
+	uint32_t at;
+	const float *x;
+	int64_t k;
+	uint8_t *buf;
+	size_t row;
+};
+
+static void quant_tokens(struct fwd *f, int64_t t0, int64_t t1, const void *ctx)
+{
+	const struct quant_ctx *q = ctx;
+
+	(void)f;
+	for (int64_t t = t0; t < t1; t++)
+		cpu_quantize_row(q->at, q->x + t * q->k, q->buf + (size_t)t * q->row, q->k);
+}
+
 /* y_i = W_i · x for up to three weights sharing one input; inputs quantized
  * once per distinct activation type. */
 static void matmuls(struct fwd *f, const float *x, int64_t k, int n,
@@ -90,9 +139,12 @@ static void matmuls(struct fwd *f, const float *x, int64_t k, int n,
 			if (done_type[d] == at)
 				found = d;
 		if (found < 0) {
+			struct quant_ctx q = {at, x, k, f->act[n_done], cpu_row_bytes(at, k)};
+
 			found = n_done++;
 			done_type[found] = at;
-			done_row[found] = quantize_rows(w[i]->type, x, f->T, k, f->act[found]);
+			done_row[found] = q.row;
+			par_tokens(f, quant_tokens, &q);
 		}
 		j.mm[i] = (struct mm){w[i], f->act[found], done_row[found], y[i], w[i]->ne[1]};
 	}
@@ -600,6 +652,39 @@ static int setup(struct fwd *f, struct plume_error *err)
 	return PLUME_OK;
 }
 
+struct norm_ctx {
+	float *y;
+	const float *x, *w;
+	int64_t n;
+};
+
+static void norm_tokens(struct fwd *f, int64_t t0, int64_t t1, const void *ctx)
+{
+	const struct norm_ctx *c = ctx;
+
+	for (int64_t t = t0; t < t1; t++)
+		rmsnorm(c->y + t * c->n, c->x + t * c->n, c->w, c->n, f->m->norm_eps);
+}
+
+static void rope_tokens(struct fwd *f, int64_t t0, int64_t t1, const void *ctx)
+{
+	const struct plume_layer *L = ctx;
+	int64_t hd = f->m->head_dim_k, Dq = (int64_t)L->n_head * hd, Dk = (int64_t)L->n_head_kv * hd;
+
+	for (int64_t t = t0; t < t1; t++) {
+		rope(f, f->q + t * Dq, t, L->n_head, hd);
+		rope(f, f->k + t * Dk, t, L->n_head_kv, hd);
+	}
+}
+
+static void glu_tokens(struct fwd *f, int64_t t0, int64_t t1, const void *ctx)
+{
+	int64_t F = *(const int64_t *)ctx;
+
+	cpu_glu(!!(f->m->flags & PLUME_MODEL_GELU_FFN), f->c->gelu_f16, f->g + t0 * F, f->u + t0 * F,
+		(t1 - t0) * F);
+}
+
 static void layer(struct fwd *f, uint32_t il)
 {
 	const struct plume_model_desc *m = f->m;
@@ -612,8 +697,11 @@ static void layer(struct fwd *f, uint32_t il)
 	f->swa = (m->flags & PLUME_MODEL_SLIDING_WINDOW) && L->is_swa;
 	f->swa_pool = f->swa && f->c->n_blocks_swa;
 	/* attention block */
-	for (int64_t t = 0; t < T; t++)
-		rmsnorm(f->xn + t * E, f->x + t * E, L->attn_norm->data, E, m->norm_eps);
+	{
+		struct norm_ctx nc = {f->xn, f->x, L->attn_norm->data, E};
+
+		par_tokens(f, norm_tokens, &nc);
+	}
 	{
 		const struct plume_tensor *w[3] = {L->wq, L->wk, L->wv};
 		float *y[3] = {f->q, f->k, f->v};
@@ -634,10 +722,7 @@ static void layer(struct fwd *f, uint32_t il)
 				rmsnorm(f->k + t * Dk + h * hd, f->k + t * Dk + h * hd, L->k_norm->data,
 					hd, m->norm_eps);
 		}
-	for (int64_t t = 0; t < T; t++) {
-		rope(f, f->q + t * Dq, t, L->n_head, hd);
-		rope(f, f->k + t * Dk, t, L->n_head_kv, hd);
-	}
+	par_tokens(f, rope_tokens, L);
 	/* gemma3 scales the query before attention (llama.cpp: ggml_scale on
 	 * Q, then a q·k scale of 1) */
 	if (m->flags & PLUME_MODEL_QUERY_SCALE)
@@ -663,23 +748,18 @@ static void layer(struct fwd *f, uint32_t il)
 		f->x[i] += f->tmp[i];
 
 	/* feed-forward block */
-	for (int64_t t = 0; t < T; t++)
-		rmsnorm(f->xn + t * E, f->x + t * E, L->ffn_norm->data, E, m->norm_eps);
+	{
+		struct norm_ctx nc = {f->xn, f->x, L->ffn_norm->data, E};
+
+		par_tokens(f, norm_tokens, &nc);
+	}
 	{
 		const struct plume_tensor *w[2] = {L->ffn_gate, L->ffn_up};
 		float *y[2] = {f->g, f->u};
 
 		matmuls(f, f->xn, E, 2, w, y);
 	}
-	if (m->flags & PLUME_MODEL_GELU_FFN)
-		for (int64_t i = 0; i < T * F; i++)
-			f->g[i] = go_gelu(f->c->gelu_f16, f->g[i]) * f->u[i];
-	else
-		for (int64_t i = 0; i < T * F; i++) {
-			float g = f->g[i];
-
-			f->g[i] = go_silu(g) * f->u[i];
-		}
+	par_tokens(f, glu_tokens, &F);
 	{
 		const struct plume_tensor *w[1] = {L->ffn_down};
 		float *y[1] = {f->tmp};

@@ -1,0 +1,79 @@
+/* The gated feed-forward's activation product g = act(g) * u over a row
+ * range, in llama.cpp's arithmetic: SiLU as x / (1 + exp(-x)) with ggml's
+ * polynomial exp (go_silu), GELU through ggml's F16 table (go_gelu). The
+ * AVX-512 path computes the same polynomial with the same fused
+ * multiply-adds lane by lane (same bits); lanes whose exponent leaves the
+ * normal range take the scalar go_expf. */
+#include "glu.h"
+
+#include "ggml_order.h"
+#include "kernels.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx2,fma,f16c,avx512f")))
+
+/* go_silu on 16 lanes */
+TGT static __m512 silu16(__m512 x)
+{
+	const __m512 r = _mm512_set1_ps(0x1.8p23f);
+	__m512 nx = _mm512_sub_ps(_mm512_setzero_ps(), x);
+	__m512 z = _mm512_fmadd_ps(nx, _mm512_set1_ps(0x1.715476p+0f), r);
+	__m512 n = _mm512_sub_ps(z, r);
+	__m512 b = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.7f7d1cp-20f),
+				    _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.62e4p-1f), nx));
+	__m512 u = _mm512_mul_ps(b, b);
+	__m512 j = _mm512_fmadd_ps(
+		_mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_set1_ps(0x1.0e4020p-7f), b,
+						_mm512_set1_ps(0x1.573e2ep-5f)),
+				u,
+				_mm512_fmadd_ps(_mm512_set1_ps(0x1.555e66p-3f), b,
+						_mm512_set1_ps(0x1.fffdb6p-2f))),
+		u, _mm512_fmadd_ps(_mm512_set1_ps(0x1.ffffecp-1f), b, _mm512_set1_ps(1.0f)));
+	__mmask16 ok = _mm512_cmp_ps_mask(n, _mm512_set1_ps(-125.0f), _CMP_GE_OQ) &
+		       _mm512_cmp_ps_mask(n, _mm512_set1_ps(127.0f), _CMP_LE_OQ);
+	__m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+	__m512 ex = _mm512_mul_ps(j, _mm512_castsi512_ps(e));
+
+	if (ok != 0xFFFF) { /* saturated, subnormal or NaN lanes: the scalar exp */
+		float xs[16], es[16];
+
+		_mm512_storeu_ps(xs, nx);
+		_mm512_storeu_ps(es, ex);
+		for (int l = 0; l < 16; l++)
+			if (!(ok >> l & 1))
+				es[l] = go_expf(xs[l]);
+		ex = _mm512_loadu_ps(es);
+	}
+	return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), ex));
+}
+
+TGT static void silu_mul_512(float *g, const float *u, int64_t n)
+{
+	int64_t i = 0;
+
+	for (; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(g + i, _mm512_mul_ps(silu16(_mm512_loadu_ps(g + i)),
+						      _mm512_loadu_ps(u + i)));
+	for (; i < n; i++)
+		g[i] = go_silu(g[i]) * u[i];
+}
+#endif
+
+void cpu_glu(int gelu, const uint16_t *gelu_tab, float *g, const float *u, int64_t n)
+{
+	if (gelu) {
+		for (int64_t i = 0; i < n; i++)
+			g[i] = go_gelu(gelu_tab, g[i]) * u[i];
+		return;
+	}
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (!strcmp(cpu_kernels_isa_name(), "avx512")) {
+		silu_mul_512(g, u, n);
+		return;
+	}
+#endif
+	for (int64_t i = 0; i < n; i++)
+		g[i] = go_silu(g[i]) * u[i];
+}
