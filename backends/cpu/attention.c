@@ -139,35 +139,68 @@ static inline __mmask16 chunk_mask(int64_t j0, int64_t lo, int64_t p)
 	return (__mmask16)m;
 }
 
-/* scores of the 16 keys in kb (rows of hd floats) against query qv */
-TGT static AI __m512 score16(const float *kb, const float *qv, int64_t hd, int tiny)
+/* ggml_vec_dot_f16 scores of the 16 keys in kb (rows of hd floats, hd % 64
+ * == 0) against the query qv */
+TGT static AI __m512 score16_vecdot(const float *kb, const float *qv, int64_t hd)
 {
 	__m512 v[16];
 
-	if (tiny) {
-		for (int k = 0; k < 16; k++)
-			v[k] = _mm512_setzero_ps();
-		for (int64_t d = 0; d < hd; d += 16) {
-			__m512 qd = _mm512_loadu_ps(qv + d);
+	for (int k = 0; k < 16; k++) {
+		const float *x = kb + k * hd;
+		__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
 
-			for (int k = 0; k < 16; k++)
-				v[k] = _mm512_fmadd_ps(_mm512_loadu_ps(kb + k * hd + d), qd, v[k]);
+		for (int64_t d = 0; d < hd; d += 64) {
+			a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d), _mm512_loadu_ps(qv + d), a0);
+			a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d + 16), _mm512_loadu_ps(qv + d + 16), a1);
+			a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d + 32), _mm512_loadu_ps(qv + d + 32), a2);
+			a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d + 48), _mm512_loadu_ps(qv + d + 48), a3);
 		}
-	} else {
-		for (int k = 0; k < 16; k++) {
-			const float *x = kb + k * hd;
-			__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-
-			for (int64_t d = 0; d < hd; d += 64) {
-				a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d), _mm512_loadu_ps(qv + d), a0);
-				a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d + 16), _mm512_loadu_ps(qv + d + 16), a1);
-				a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d + 32), _mm512_loadu_ps(qv + d + 32), a2);
-				a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d + 48), _mm512_loadu_ps(qv + d + 48), a3);
-			}
-			v[k] = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
-		}
+		v[k] = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
 	}
 	return hsum16x16(v);
+}
+
+/* tinyBLAS scores straight from the F16 rows, for NH heads: round e takes
+ * the keys e, e + 4, e + 8, e + 12 (one FMA chain each per head, K widened
+ * once for all heads) and leaves hsum16x16's r[e] per head */
+TGT static AI void score_round(int NH, const uint16_t *const *kp, int e, const float *qv, int64_t hd,
+			       __m512 *r)
+{
+	__m512 acc[MAXH][4];
+
+	for (int h = 0; h < NH; h++)
+		for (int i = 0; i < 4; i++)
+			acc[h][i] = _mm512_setzero_ps();
+	for (int64_t d = 0; d < hd; d += 16) {
+		__m512 x[4];
+
+		for (int i = 0; i < 4; i++)
+			x[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kp[e + 4 * i] + d)));
+		for (int h = 0; h < NH; h++) {
+			__m512 q = _mm512_loadu_ps(qv + h * hd + d);
+
+			for (int i = 0; i < 4; i++)
+				acc[h][i] = _mm512_fmadd_ps(x[i], q, acc[h][i]);
+		}
+	}
+	for (int h = 0; h < NH; h++)
+		r[h] = step2(step1(acc[h][0], acc[h][1]), step1(acc[h][2], acc[h][3]));
+}
+
+/* s[h]: the 16 scores of the keys kp[0..15] against head h's query */
+TGT static AI void score16_tiny(int NH, const uint16_t *const *kp, const float *qv, int64_t hd,
+				__m512 *s)
+{
+	__m512 r0[MAXH], r1[MAXH], u1[MAXH];
+
+	score_round(NH, kp, 0, qv, hd, r0);
+	score_round(NH, kp, 1, qv, hd, r1);
+	for (int h = 0; h < NH; h++)
+		u1[h] = step3(r0[h], r1[h]);
+	score_round(NH, kp, 2, qv, hd, r0);
+	score_round(NH, kp, 3, qv, hd, r1);
+	for (int h = 0; h < NH; h++)
+		s[h] = step4(u1[h], step3(r0[h], r1[h]));
 }
 
 /* One accumulator chain (positions js, js + P, .. <= p) for NH heads and NV
@@ -213,29 +246,55 @@ TGT void cpu_attn_f16(const struct cpu_attn_job *jb)
 		maxv[h] = _mm512_set1_ps(-INFINITY);
 	}
 
-	/* scores, 16 aligned positions at a time */
-	for (int64_t j0 = lo / 16 * 16; j0 <= p; j0 += 16) {
-		__mmask16 m = chunk_mask(j0, lo, p);
+	/* scores, 16 aligned positions at a time; positions outside lo..p
+	 * are scored against a zero row and masked */
+	if (tiny) {
+		uint16_t *zero = (uint16_t *)kb;
+		const uint16_t *kp[16];
 
-		for (int k = 0; k < 16; k++) {
-			float *row = kb + k * hd;
+		memset(zero, 0, (size_t)hd * sizeof(uint16_t));
+		for (int64_t j0 = lo / 16 * 16; j0 <= p; j0 += 16) {
+			__mmask16 m = chunk_mask(j0, lo, p);
+			__m512 s[MAXH];
 
-			if (m >> k & 1) {
-				const uint16_t *src = jb->k[j0 + k];
-
-				for (int64_t d = 0; d < hd; d += 16)
-					_mm512_storeu_ps(row + d, _mm512_cvtph_ps(_mm256_loadu_si256(
-									  (const __m256i *)(src + d))));
-			} else {
-				for (int64_t d = 0; d < hd; d += 16)
-					_mm512_storeu_ps(row + d, _mm512_setzero_ps());
+			for (int k = 0; k < 16; k++)
+				kp[k] = m >> k & 1 ? jb->k[j0 + k] : zero;
+			switch (nh) {
+			case 1: score16_tiny(1, kp, qv, hd, s); break;
+			case 2: score16_tiny(2, kp, qv, hd, s); break;
+			case 3: score16_tiny(3, kp, qv, hd, s); break;
+			default: score16_tiny(4, kp, qv, hd, s); break;
+			}
+			for (int h = 0; h < nh; h++) {
+				s[h] = _mm512_mul_ps(s[h], scale);
+				_mm512_storeu_ps(sc + h * npos + j0, s[h]);
+				maxv[h] = _mm512_mask_max_ps(maxv[h], m, s[h], maxv[h]);
 			}
 		}
-		for (int h = 0; h < nh; h++) {
-			__m512 s = _mm512_mul_ps(score16(kb, qv + h * hd, hd, tiny), scale);
+	} else {
+		for (int64_t j0 = lo / 16 * 16; j0 <= p; j0 += 16) {
+			__mmask16 m = chunk_mask(j0, lo, p);
 
-			_mm512_storeu_ps(sc + h * npos + j0, s);
-			maxv[h] = _mm512_mask_max_ps(maxv[h], m, s, maxv[h]);
+			for (int k = 0; k < 16; k++) {
+				float *row = kb + k * hd;
+
+				if (m >> k & 1) {
+					const uint16_t *src = jb->k[j0 + k];
+
+					for (int64_t d = 0; d < hd; d += 16)
+						_mm512_storeu_ps(row + d, _mm512_cvtph_ps(_mm256_loadu_si256(
+										  (const __m256i *)(src + d))));
+				} else {
+					for (int64_t d = 0; d < hd; d += 16)
+						_mm512_storeu_ps(row + d, _mm512_setzero_ps());
+				}
+			}
+			for (int h = 0; h < nh; h++) {
+				__m512 s = _mm512_mul_ps(score16_vecdot(kb, qv + h * hd, hd), scale);
+
+				_mm512_storeu_ps(sc + h * npos + j0, s);
+				maxv[h] = _mm512_mask_max_ps(maxv[h], m, s, maxv[h]);
+			}
 		}
 	}
 
