@@ -268,15 +268,15 @@ Test(cpu_kernels, q4_k_repacked_orders_stay_within_tolerance)
 	const int64_t k = 1024, n_out = 16;
 	uint32_t t = PLUME_DTYPE_Q4_K, at = cpu_vec_dot_type(t);
 	size_t wr = cpu_row_bytes(t, k), ar = cpu_row_bytes(at, k);
-	uint8_t *w = malloc(wr * n_out), *a = malloc(ar * 6);
-	float *x = malloc(k * 4), *y = malloc(6 * n_out * 4);
+	uint8_t *w = malloc(wr * n_out), *a = malloc(ar * 10);
+	float *x = malloc(k * 4), *y = malloc(10 * n_out * 4);
 	uint64_t s = 4242;
 	int checked = 0;
 
 	cr_assert(w && a && x && y);
 	for (int64_t o = 0; o < n_out; o++)
 		kt_random_row(t, k, &s, w + o * wr);
-	for (int64_t tk = 0; tk < 6; tk++) {
+	for (int64_t tk = 0; tk < 10; tk++) {
 		for (int64_t j = 0; j < k; j++)
 			x[j] = kt_randf(&s);
 		cpu_quantize_row(at, x, a + tk * ar, k);
@@ -285,14 +285,18 @@ Test(cpu_kernels, q4_k_repacked_orders_stay_within_tolerance)
 		if (isas[q] < CPU_ISA_AVX2)
 			continue;
 		cpu_kernels_force(isas[q]);
-		cpu_gemm(t, k, w, wr, n_out, 0, n_out, a, ar, 6, y, n_out);
-		for (int64_t tk = 0; tk < 6; tk++)
+		cpu_gemm(t, k, w, wr, n_out, 0, n_out, a, ar, 10, y, n_out);
+		for (int64_t tk = 0; tk < 10; tk++)
 			for (int64_t o = 0; o < n_out; o++) {
 				float v = y[tk * n_out + o];
 
 				check_dot(t, k, w + o * wr, a + tk * ar, isas[q], v, "repacked gemm");
-				if (tk >= 4) /* rows 4, 5: the matrix-vector order */
+				if (tk >= 8) /* rows 8, 9: the matrix-vector order */
 					cr_assert_eq(v, cpu_vec_dot_q4_k_repacked(k, w + o * wr, a + tk * ar));
+				else /* groups of four: the matrix-matrix order, on every ISA */
+					cr_assert_eq(v, cpu_vec_dot_q4_k_repacked_gemm(k, w + o * wr, a + tk * ar),
+						     "%s row %lld col %lld", isa_name(isas[q]), (long long)tk,
+						     (long long)o);
 				checked++;
 			}
 	}

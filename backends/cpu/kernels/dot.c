@@ -570,7 +570,7 @@ float cpu_vec_dot_q4_k_repacked(int64_t n, const void *w, const void *a)
 	return q4k_repacked(n, w, a, 0);
 }
 
-static float dot_q4_k_repacked_gemm(int64_t n, const void *w, const void *a)
+float cpu_vec_dot_q4_k_repacked_gemm(int64_t n, const void *w, const void *a)
 {
 	return q4k_repacked(n, w, a, 1);
 }
@@ -625,11 +625,15 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 	}
 	if (wtype == PLUME_DTYPE_Q4_K && n_rows % 8 == 0 && isa_in_use >= CPU_ISA_AVX2) {
 		int64_t n_gemm = n_tok - n_tok % 4; /* rows llama.cpp's gemm takes */
+		int64_t t4 = isa_in_use >= CPU_ISA_AVX512
+				     ? cpu_gemm_q4k_avx512(k, W, w_row_bytes, o0, o1, A, act_row_bytes,
+							   n_gemm, y, ldy)
+				     : 0;
 
-		for (int64_t ob = o0; ob < o1; ob += 16) {
+		for (int64_t ob = o0; ob < o1 && t4 < n_gemm; ob += 16) {
 			int64_t oe = ob + 16 < o1 ? ob + 16 : o1;
 
-			for (int64_t t = 0; t + 4 <= n_tok; t += 4)
+			for (int64_t t = t4; t + 4 <= n_tok; t += 4)
 				for (int64_t o = ob; o < oe; o++) {
 					float r[4];
 
@@ -641,7 +645,7 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 				}
 		}
 		for (int64_t t = n_tok - n_tok % 4; t < n_tok; t++) {
-			cpu_dot_fn g = t < n_gemm ? dot_q4_k_repacked_gemm : cpu_vec_dot_q4_k_repacked;
+			cpu_dot_fn g = t < n_gemm ? cpu_vec_dot_q4_k_repacked_gemm : cpu_vec_dot_q4_k_repacked;
 
 			for (int64_t o = o0; o < o1; o++)
 				y[t * ldy + o] = g(k, W + (size_t)o * w_row_bytes,

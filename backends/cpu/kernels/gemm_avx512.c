@@ -514,7 +514,184 @@ TGT int cpu_gemv_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_ro
 	free(mem);
 	return (int)(o - o0);
 }
+
+/* ---- Q4_K in llama.cpp's repacked matrix-matrix order -----------------
+ * llama.cpp repacks Q4_K weights (rows in multiples of 8) and multiplies
+ * activation rows in groups of four with its 8x8 gemm kernel: per row and
+ * 64-element pair of sub-blocks j, the exact integer sums
+ *   isum_j = sc[2j] * S(2j) + sc[2j+1] * S(2j+1)   (S: sum of q4 * q8)
+ *   msum_j = m[2j] * B(2j) + m[2j+1] * B(2j+1)     (B: the Q8_K bsums)
+ * each folded into its own float accumulator with a fused multiply-add by
+ * d_w * d_y (dmin_w * d_y), j = 0..3 in order, the two subtracted at the
+ * end (q4k_repacked4 in dot.c, the portable statement of it). Here the 256
+ * weights of a block are unpacked once for four rows into four 64-byte
+ * vectors (elements 64j..64j+63), vpdpbusd makes 4-element lane sums, which
+ * fit in 16 bits, so a pack and a vpmaddwd apply the sub-block scales; the
+ * float part runs on the four rows at once in a 128-bit vector. */
+
+struct q4k_prep {
+	float yd[4];     /* d_y of the four rows */
+	int32_t B[8][4]; /* B(s) per sub-block s and row */
+};
+
+TGT static void q4k_prepare(int64_t nb, const uint8_t *A, size_t act_row, struct q4k_prep *p)
+{
+	for (int64_t b = 0; b < nb; b++)
+		for (int r = 0; r < 4; r++) {
+			const uint8_t *y = A + (size_t)r * act_row + (size_t)b * 292;
+			int16_t bs[16];
+
+			memcpy(&p[b].yd[r], y, 4);
+			memcpy(bs, y + 260, 32);
+			for (int s = 0; s < 8; s++)
+				p[b].B[s][r] = bs[2 * s] + bs[2 * s + 1];
+		}
+}
+
+/* 16 int32 lanes -> the sums of 128-bit lanes, i.e. [l0+l4+l8+l12, ...] */
+TGT static INL __m128i fold4(__m512i v)
+{
+	__m256i h = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+
+	return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
+/* The weight side of one block, unpacked once per 16 output rows and reused
+ * by every group of four activation rows. */
+struct q4k_wblk {
+	__m512i S01, S23;   /* sub-block scales laid out for the packed sums */
+	__m128i m[2];       /* mins m[0..3], m[4..7] */
+	float dw, dmw;      /* d and dmin */
+};
+
+TGT static void q4k_wprep(int64_t nb, const uint8_t *x, struct q4k_wblk *w)
+{
+	/* packs(v0, v1) puts, per 128-bit lane k, 4 words of v0 then 4 of v1;
+	 * lanes 0-1 of a vector hold sub-block 2j, lanes 2-3 sub-block 2j+1 */
+	const __m512i sel01 = _mm512_set_epi16(3, 3, 3, 3, 1, 1, 1, 1, 3, 3, 3, 3, 1, 1, 1, 1,
+					       2, 2, 2, 2, 0, 0, 0, 0, 2, 2, 2, 2, 0, 0, 0, 0);
+	const __m512i sel23 = _mm512_add_epi16(sel01, _mm512_set1_epi16(4));
+
+	for (int64_t b = 0; b < nb; b++, x += 144) {
+		const uint8_t *S = x + 4;
+		int16_t sc[8];
+		int32_t m[8];
+		__m512i v;
+
+		for (int k = 0; k < 4; k++) {
+			sc[k] = (int16_t)(S[k] & 63);
+			m[k] = S[k + 4] & 63;
+			sc[k + 4] = (int16_t)((S[k + 8] & 15) | ((S[k] >> 6) << 4));
+			m[k + 4] = (S[k + 8] >> 4) | ((S[k + 4] >> 6) << 4);
+		}
+		v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)sc));
+		w[b].S01 = _mm512_permutexvar_epi16(sel01, v);
+		w[b].S23 = _mm512_permutexvar_epi16(sel23, v);
+		w[b].m[0] = _mm_loadu_si128((const __m128i *)m);
+		w[b].m[1] = _mm_loadu_si128((const __m128i *)(m + 4));
+		w[b].dw = h2f(x);
+		w[b].dmw = h2f(x + 2);
+	}
+}
+
+TGT static void q4k_row4(int64_t nb, const uint8_t *x, const struct q4k_wblk *w, const uint8_t *A,
+			 size_t act_row, const struct q4k_prep *p, float *out)
+{
+	const __m512i shift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
+	__m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
+
+	for (int64_t b = 0; b < nb; b++, x += 144) {
+		const int32_t *mv0 = (const int32_t *)&w[b].m[0], *mv1 = (const int32_t *)&w[b].m[1];
+		__m512i u[4];
+		__m128i is[4];
+		__m128 ydv = _mm_loadu_ps(p[b].yd);
+		__m128 dd = _mm_mul_ps(_mm_set1_ps(w[b].dw), ydv), dm = _mm_mul_ps(_mm_set1_ps(w[b].dmw), ydv);
+
+		for (int j = 0; j < 4; j++) {
+			__m512i v = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x + 16 + 32 * j)));
+
+			u[j] = _mm512_and_si512(_mm512_srlv_epi64(v, shift), _mm512_set1_epi8(15));
+		}
+		for (int r = 0; r < 4; r++) {
+			const uint8_t *q = A + (size_t)r * act_row + (size_t)b * 292 + 4;
+			__m512i v0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[0], _mm512_loadu_si512(q));
+			__m512i v1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[1], _mm512_loadu_si512(q + 64));
+			__m512i v2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[2], _mm512_loadu_si512(q + 128));
+			__m512i v3 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[3], _mm512_loadu_si512(q + 192));
+			/* [j0, j0, j1, j1] and [j2, j2, j3, j3] per 128-bit lane */
+			__m128i a = fold4(_mm512_madd_epi16(_mm512_packs_epi32(v0, v1), w[b].S01));
+			__m128i c = fold4(_mm512_madd_epi16(_mm512_packs_epi32(v2, v3), w[b].S23));
+
+			is[r] = _mm_hadd_epi32(a, c); /* isum_0..3 of row r */
+		}
+		{ /* rows into lanes: is[j] = [isum_j of rows 0..3] */
+			__m128i t0 = _mm_unpacklo_epi32(is[0], is[1]), t1 = _mm_unpacklo_epi32(is[2], is[3]);
+			__m128i t2 = _mm_unpackhi_epi32(is[0], is[1]), t3 = _mm_unpackhi_epi32(is[2], is[3]);
+
+			is[0] = _mm_unpacklo_epi64(t0, t1);
+			is[1] = _mm_unpackhi_epi64(t0, t1);
+			is[2] = _mm_unpacklo_epi64(t2, t3);
+			is[3] = _mm_unpackhi_epi64(t2, t3);
+		}
+		for (int j = 0; j < 4; j++) {
+			const int32_t *m = j < 2 ? mv0 + 2 * j : mv1 + 2 * (j - 2);
+			__m128i ms = _mm_add_epi32(
+				_mm_mullo_epi32(_mm_set1_epi32(m[0]), _mm_loadu_si128((const __m128i *)p[b].B[2 * j])),
+				_mm_mullo_epi32(_mm_set1_epi32(m[1]),
+						_mm_loadu_si128((const __m128i *)p[b].B[2 * j + 1])));
+
+			acc = _mm_fmadd_ps(_mm_cvtepi32_ps(is[j]), dd, acc);
+			accm = _mm_fmadd_ps(_mm_cvtepi32_ps(ms), dm, accm);
+		}
+	}
+	_mm_storeu_ps(out, _mm_sub_ps(acc, accm));
+}
+
+TGT int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+				int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
+				float *y, int64_t ldy)
+{
+	int64_t nb = k / 256, ng = n_tok / 4;
+	size_t pbytes = (size_t)ng * (size_t)nb * sizeof(struct q4k_prep);
+	struct q4k_prep *p;
+	struct q4k_wblk *wb;
+
+	if (k % 256 || ng == 0)
+		return 0;
+	p = aligned_alloc(64, ((pbytes + 63) & ~(size_t)63) + 16 * (size_t)nb * sizeof(*wb));
+	if (!p)
+		return 0;
+	wb = (struct q4k_wblk *)((uint8_t *)p + ((pbytes + 63) & ~(size_t)63));
+	for (int64_t g = 0; g < ng; g++)
+		q4k_prepare(nb, A + (size_t)(4 * g) * act_row_bytes, act_row_bytes, p + g * nb);
+	for (int64_t ob = o0; ob < o1; ob += 16) {
+		int64_t oe = ob + 16 < o1 ? ob + 16 : o1;
+
+		for (int64_t o = ob; o < oe; o++)
+			q4k_wprep(nb, W + (size_t)o * w_row_bytes, wb + (o - ob) * nb);
+		for (int64_t g = 0; g < ng; g++)
+			for (int64_t o = ob; o < oe; o++) {
+				float r[4];
+
+				q4k_row4(nb, W + (size_t)o * w_row_bytes, wb + (o - ob) * nb,
+					 A + (size_t)(4 * g) * act_row_bytes, act_row_bytes, p + g * nb, r);
+				for (int i = 0; i < 4; i++)
+					y[(4 * g + i) * ldy + o] = r[i];
+			}
+	}
+	free(p);
+	return 4 * ng;
+}
 #else
+int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+			    int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
+			    float *y, int64_t ldy)
+{
+	(void)k, (void)W, (void)w_row_bytes, (void)o0, (void)o1, (void)A, (void)act_row_bytes;
+	(void)n_tok, (void)y, (void)ldy;
+	return 0;
+}
+
 int cpu_gemv_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
 		    int64_t o1, const uint8_t *act, float *y)
 {

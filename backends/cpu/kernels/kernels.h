@@ -58,8 +58,10 @@ float cpu_vec_dot(uint32_t wtype, int64_t n, const void *w_row, const void *act_
 void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int64_t n_rows,
 	      int64_t o0, int64_t o1, const void *act, size_t act_row_bytes,
 	      int64_t n_tok, float *y, int64_t ldy);
-/* One row of that repacked-order Q4_K product (for tests). */
+/* One row of that repacked-order Q4_K product (for tests): the
+ * matrix-vector order, and the matrix-matrix order of rows in groups of 4. */
 float cpu_vec_dot_q4_k_repacked(int64_t n, const void *w_row, const void *act_row);
+float cpu_vec_dot_q4_k_repacked_gemm(int64_t n, const void *w_row, const void *act_row);
 /* One row of the tiled-order K-quant product (Q3_K..Q6_K; for tests). */
 float cpu_vec_dot_kq_tiled(uint32_t wtype, int64_t n, const void *w_row, const void *act_row);
 

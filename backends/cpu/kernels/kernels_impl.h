@@ -62,6 +62,13 @@ void cpu_quant_f16_f16c(const float *x, uint8_t *y, int64_t n);
 int cpu_gemv_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
 		    int64_t o1, const uint8_t *act, float *y);
 
+/* Q4_K weights (n_rows % 8 == 0) against activation rows in groups of four,
+ * in llama.cpp's repacked gemm order (as q4k_repacked4 in dot.c; AVX-512
+ * VNNI). Returns the tokens computed (a multiple of 4; 0: not handled). */
+int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+			    int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
+			    float *y, int64_t ldy);
+
 int64_t cpu_gemm_panel_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_row_bytes,
 			      int64_t o0, int64_t o1, const uint8_t *A, size_t act_row_bytes,
 			      int64_t n_tok, float *y, int64_t ldy);
