@@ -184,9 +184,9 @@ Test(cpu_kernels, gemm_slice_equals_vec_dot_per_element)
 {
 	int isas[3], n_isa = kt_isas(isas);
 	const int64_t k = 512, n_out = 37, o0 = 3, o1 = 34;
-	/* 8-, 4- and 2-row groups of the AVX-512 panel kernels and leftovers */
-	const int64_t toks[] = {1, 2, 3, 4, 5, 7, 9, 15};
-	enum { NT = 15 };
+	/* 16-, 8-, 4- and 2-row groups of the AVX-512 panel kernels, leftovers */
+	const int64_t toks[] = {1, 2, 3, 4, 5, 7, 9, 15, 16, 31};
+	enum { NT = 31 };
 
 	for (int i = 0; i < kt_n_weight_types; i++) {
 		uint32_t t = kt_weight_types[i], at = cpu_vec_dot_type(t);

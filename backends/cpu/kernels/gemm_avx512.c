@@ -33,7 +33,7 @@ enum { PAIR_Q = 0, PAIR_D = 64, PAIR_C = 128, PAIR_BYTES = 192 };
 /* bytes of one block of a G-row group: G/2 pairs, then 8 floats of s */
 static inline size_t panel_block_bytes(int G)
 {
-	return (size_t)(G / 2) * PAIR_BYTES + 32;
+	return (size_t)(G / 2) * PAIR_BYTES + 64;
 }
 
 /* c in u = q + c for the weight type's unsigned form */
@@ -71,7 +71,7 @@ TGT static void panel_build(int G, int q81, int bias, int64_t nb, const uint8_t 
 					    _mm256_mullo_epi32(ls, _mm256_set1_epi32(-bias)));
 			s[r] = q81 ? h2f(y + 2) : 0.0f;
 		}
-		for (int r = G; r < 8; r++)
+		for (int r = G; r < 16; r++)
 			s[r] = 0.0f;
 	}
 }
@@ -131,20 +131,21 @@ TGT static INL __m512i unpack_u(uint32_t t, const uint8_t *x)
 TGT static INL void panel_row(uint32_t t, int G, int64_t nb, const uint8_t *x, size_t wb,
 			      const uint8_t *pan, float *out)
 {
-	__m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-			 _mm512_setzero_ps()};
-	__m256 summs = _mm256_setzero_ps();
+	__m512 acc[8];
+	__m512 summs = _mm512_setzero_ps();
 	const size_t bb = panel_block_bytes(G);
 	const int P = G / 2, has_c = t != PLUME_DTYPE_Q4_1;
+
+	for (int p = 0; p < P; p++)
+		acc[p] = _mm512_setzero_ps();
 
 	for (int64_t b = 0; b < nb; b++, x += wb, pan += bb) {
 		__m512i u = unpack_u(t, x);
 		__m512 dx = bcast_h(x);
 
 		if (t == PLUME_DTYPE_Q4_1)
-			summs = _mm256_fmadd_ps(_mm512_castps512_ps256(bcast_h(x + 2)),
-						_mm256_loadu_ps((const float *)(pan + P * PAIR_BYTES)),
-						summs);
+			summs = _mm512_fmadd_ps(bcast_h(x + 2),
+						 _mm512_loadu_ps((const float *)(pan + P * PAIR_BYTES)), summs);
 		for (int p = 0; p < P; p++) {
 			const uint8_t *pp = pan + (size_t)p * PAIR_BYTES;
 			__m512i c = has_c ? _mm512_loadu_si512(pp + PAIR_C) : _mm512_setzero_si512();
@@ -157,9 +158,9 @@ TGT static INL void panel_row(uint32_t t, int G, int64_t nb, const uint8_t *x, s
 	for (int p = 0; p < P; p++)
 		hsum_pair(acc[p], &out[2 * p], &out[2 * p + 1]);
 	if (t == PLUME_DTYPE_Q4_1) {
-		float sm[8];
+		float sm[16];
 
-		_mm256_storeu_ps(sm, summs);
+		_mm512_storeu_ps(sm, summs);
 		for (int r = 0; r < G; r++)
 			out[r] += sm[r];
 	}
@@ -171,22 +172,22 @@ TGT static INL void panel_row2(uint32_t t, int G, int64_t nb, const uint8_t *x0,
 			       const uint8_t *x1, size_t wb, const uint8_t *pan, float *out0,
 			       float *out1)
 {
-	__m512 a0[4], a1[4];
-	__m256 m0 = _mm256_setzero_ps(), m1 = _mm256_setzero_ps();
+	__m512 a0[8], a1[8];
+	__m512 m0 = _mm512_setzero_ps(), m1 = _mm512_setzero_ps();
 	const size_t bb = panel_block_bytes(G);
 	const int P = G / 2, has_c = t != PLUME_DTYPE_Q4_1;
 
-	for (int p = 0; p < 4; p++)
+	for (int p = 0; p < P; p++)
 		a0[p] = a1[p] = _mm512_setzero_ps();
 	for (int64_t b = 0; b < nb; b++, x0 += wb, x1 += wb, pan += bb) {
 		__m512i u0 = unpack_u(t, x0), u1 = unpack_u(t, x1);
 		__m512 d0 = bcast_h(x0), d1 = bcast_h(x1);
 
 		if (t == PLUME_DTYPE_Q4_1) {
-			__m256 sy = _mm256_loadu_ps((const float *)(pan + P * PAIR_BYTES));
+			__m512 sy = _mm512_loadu_ps((const float *)(pan + P * PAIR_BYTES));
 
-			m0 = _mm256_fmadd_ps(_mm512_castps512_ps256(bcast_h(x0 + 2)), sy, m0);
-			m1 = _mm256_fmadd_ps(_mm512_castps512_ps256(bcast_h(x1 + 2)), sy, m1);
+			m0 = _mm512_fmadd_ps(bcast_h(x0 + 2), sy, m0);
+			m1 = _mm512_fmadd_ps(bcast_h(x1 + 2), sy, m1);
 		}
 		for (int p = 0; p < P; p++) {
 			const uint8_t *pp = pan + (size_t)p * PAIR_BYTES;
@@ -204,10 +205,10 @@ TGT static INL void panel_row2(uint32_t t, int G, int64_t nb, const uint8_t *x0,
 		hsum_pair(a1[p], &out1[2 * p], &out1[2 * p + 1]);
 	}
 	if (t == PLUME_DTYPE_Q4_1) {
-		float s0[8], s1[8];
+		float s0[16], s1[16];
 
-		_mm256_storeu_ps(s0, m0);
-		_mm256_storeu_ps(s1, m1);
+		_mm512_storeu_ps(s0, m0);
+		_mm512_storeu_ps(s1, m1);
 		for (int r = 0; r < G; r++) {
 			out0[r] += s0[r];
 			out1[r] += s1[r];
@@ -220,7 +221,9 @@ TGT static INL void panel_row2(uint32_t t, int G, int64_t nb, const uint8_t *x0,
 				   float *out)                                                \
 	{                                                                                      \
 		const size_t wb = cpu_type_block_bytes(T);                                     \
-		if (G == 8)                                                                    \
+		if (G == 16)                                                                   \
+			panel_row(T, 16, nb, x, wb, pan, out);                                 \
+		else if (G == 8)                                                               \
 			panel_row(T, 8, nb, x, wb, pan, out);                                  \
 		else if (G == 4)                                                               \
 			panel_row(T, 4, nb, x, wb, pan, out);                                  \
@@ -232,7 +235,9 @@ TGT static INL void panel_row2(uint32_t t, int G, int64_t nb, const uint8_t *x0,
 				    const uint8_t *pan, float *o0, float *o1)                 \
 	{                                                                                      \
 		const size_t wb = cpu_type_block_bytes(T);                                     \
-		if (G == 8)                                                                    \
+		if (G == 16)                                                                   \
+			panel_row2(T, 16, nb, x0, x1, wb, pan, o0, o1);                        \
+		else if (G == 8)                                                               \
 			panel_row2(T, 8, nb, x0, x1, wb, pan, o0, o1);                         \
 		else if (G == 4)                                                               \
 			panel_row2(T, 4, nb, x0, x1, wb, pan, o0, o1);                         \
@@ -252,7 +257,7 @@ typedef void (*panel_fn)(int G, int64_t nb, const uint8_t *x, const uint8_t *pan
 typedef void (*panel2_fn)(int G, int64_t nb, const uint8_t *x0, const uint8_t *x1,
 			  const uint8_t *pan, float *o0, float *o1);
 
-/* Up to 512 tokens (64 groups) with one panel. */
+/* Up to 64 groups (1024 tokens) with one panel. */
 static int64_t panel_chunk(panel_fn fn, panel2_fn fn2, uint32_t wtype, int64_t k, const uint8_t *W,
 			   size_t w_row_bytes, int64_t o0, int64_t o1, const uint8_t *A,
 			   size_t act_row_bytes, int64_t n_tok, float *y, int64_t ldy)
@@ -263,9 +268,9 @@ static int64_t panel_chunk(panel_fn fn, panel2_fn fn2, uint32_t wtype, int64_t k
 	size_t g_off[64], total = 0;
 	uint8_t *pan;
 
-	/* groups of 8 rows, then one of 4 and one of 2 for what is left */
+	/* groups of 16 rows, then one of 8, 4 and 2 for what is left */
 	while (n_grp < 64 && n_tok - t >= 2) {
-		int G = n_tok - t >= 8 ? 8 : n_tok - t >= 4 ? 4 : 2;
+		int G = n_tok - t >= 16 ? 16 : n_tok - t >= 8 ? 8 : n_tok - t >= 4 ? 4 : 2;
 
 		g_tok[n_grp] = t;
 		g_rows[n_grp] = G;
@@ -288,7 +293,7 @@ static int64_t panel_chunk(panel_fn fn, panel2_fn fn2, uint32_t wtype, int64_t k
 			int64_t o = ob;
 
 			for (; o + 2 <= oe; o += 2) {
-				float r0[8], r1[8];
+				float r0[16], r1[16];
 
 				/* one small group (decode batches) streams the
 				 * weights from memory: fetch the rows a few pairs
@@ -306,7 +311,7 @@ static int64_t panel_chunk(panel_fn fn, panel2_fn fn2, uint32_t wtype, int64_t k
 				}
 			}
 			for (; o < oe; o++) {
-				float r[8];
+				float r[16];
 
 				fn(g_rows[g], nb, W + (size_t)o * w_row_bytes, pan + g_off[g], r);
 				for (int i = 0; i < g_rows[g]; i++)
@@ -355,6 +360,9 @@ int64_t cpu_gemm_panel_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_
 
 #ifndef GV_PF_GROUPS
 #define GV_PF_GROUPS 2 /* prefetch distance, in groups of four rows */
+#endif
+#ifndef GV_PF_STEP
+#define GV_PF_STEP 64
 #endif
 
 struct gv_act {
@@ -499,7 +507,7 @@ TGT int cpu_gemv_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_ro
 		/* the rows a few groups ahead, line by line in address order: the
 		 * hardware prefetchers lose track of four interleaved streams */
 		if (o + 4 * GV_PF_GROUPS + 4 <= o1)
-			for (size_t off = 0; off < 4 * w_row_bytes; off += 64)
+			for (size_t off = 0; off < 4 * w_row_bytes; off += GV_PF_STEP)
 				_mm_prefetch(pf + off, _MM_HINT_T0);
 
 		for (int r = 0; r < 4; r++)

@@ -46,7 +46,7 @@ void cpu_q4k_sums4_avx2(const uint8_t *x, const uint8_t *y, size_t a_stride,
 			int32_t isum[4][4], int32_t msum[4][4]);
 
 /* Products of Q4_0/Q4_1/Q5_0/Q8_0 weights with activation rows in groups of
- * 8, 4 and 2 through a rearranged copy of the activations (AVX-512 VNNI;
+ * 16, 8, 4 and 2 through a rearranged copy of the activations (AVX-512 VNNI;
  * same bits as the one-row kernels). Returns how many leading tokens it
  * computed (an even number; 0 for other types or without memory). */
 /* The ISA the dispatch uses now (resolved; never CPU_ISA_AUTO). */
