@@ -252,13 +252,24 @@ Test(cpu_kernels, q8_k_equals_llama_cpp_reference_model)
 	float *x = malloc(N * 4);
 	uint8_t *got = malloc(N / 256 * 292), exp[292];
 
+	int isas[3], n_isa = kt_isas(isas);
+
 	fill_activations(x, N, 5);
 	x[700] = -1000.0f; /* negative signed max: iscale > 0 */
-	cpu_quantize_row(PLUME_DTYPE_Q8_K, x, got, N);
-	for (int b = 0; b < N / 256; b++) {
-		model_q8k(x + 256 * b, exp);
-		cr_assert_arr_eq(got + b * 292, exp, 292, "q8_k block %d differs", b);
+	x[1100] = 900.0f;  /* a magnitude tie: the first occurrence is the max */
+	x[1101] = -900.0f;
+	for (int j = 1536; j < 1792; j++) /* an all-zero block */
+		x[j] = 0.0f;
+	for (int i = 0; i < n_isa; i++) { /* portable and AVX-512 quantizers */
+		cpu_kernels_force(isas[i]);
+		cpu_quantize_row(PLUME_DTYPE_Q8_K, x, got, N);
+		for (int b = 0; b < N / 256; b++) {
+			model_q8k(x + 256 * b, exp);
+			cr_assert_arr_eq(got + b * 292, exp, 292, "q8_k block %d differs (%s)", b,
+					 cpu_kernels_isa_name());
+		}
 	}
+	cpu_kernels_force(CPU_ISA_AUTO);
 	free(x);
 	free(got);
 }

@@ -54,6 +54,7 @@ int cpu_isa_active(void);
 /* Vector activation quantizers (same bytes as the portable ones). */
 void cpu_quant_q8_avx512(const float *x, uint8_t *y, int64_t n, int with_sum);
 void cpu_quant_f16_f16c(const float *x, uint8_t *y, int64_t n);
+void cpu_quant_q8k_avx512(const float *x, uint8_t *y, int64_t n);
 
 /* One activation row against weight rows [o0, o1) of Q4_0/Q4_1/Q5_0/Q8_0,
  * two rows per vector (AVX-512 VNNI; same bits as the one-row kernels):

@@ -415,6 +415,12 @@ void cpu_quantize_row(uint32_t act_type, const float *x, void *dst, int64_t n)
 		quant_q8_0(x, y, n, act_type == PLUME_DTYPE_Q8_1);
 		return;
 	case PLUME_DTYPE_Q8_K:
+#if defined(__x86_64__) && defined(__GNUC__)
+		if (cpu_isa_active() >= CPU_ISA_AVX512) {
+			cpu_quant_q8k_avx512(x, y, n);
+			return;
+		}
+#endif
 		quant_q8_k(x, y, n);
 		return;
 	}

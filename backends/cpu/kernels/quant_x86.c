@@ -40,6 +40,50 @@ TGT512 void cpu_quant_q8_avx512(const float *x, uint8_t *y, int64_t n, int with_
 	}
 }
 
+/* Q8_K as quantize_row_q8_K_ref (what x86 runs): the signed value of
+ * largest magnitude (its first occurrence), iscale = -127 / max, each
+ * iscale * x rounded half to even (exact for |v| < 2^22, as ggml's
+ * nearest_int), capped at 127, 16-element sums, d = 1 / iscale. */
+TGT512 void cpu_quant_q8k_avx512(const float *x, uint8_t *y, int64_t n)
+{
+	for (int64_t i = 0; i < n / 256; i++, x += 256, y += 292) {
+		__m512 am = _mm512_setzero_ps();
+		float amax, max = 0.0f, iscale, d;
+		int8_t *qs = (int8_t *)(y + 4);
+
+		for (int j = 0; j < 256; j += 16)
+			am = _mm512_max_ps(am, _mm512_abs_ps(_mm512_loadu_ps(x + j)));
+		amax = _mm512_reduce_max_ps(am);
+		if (amax == 0.0f) {
+			memset(y, 0, 292);
+			continue;
+		}
+		for (int j = 0; j < 256; j += 16) {
+			__mmask16 m = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + j)),
+							 _mm512_set1_ps(amax), _CMP_EQ_OQ);
+
+			if (m) {
+				max = x[j + __builtin_ctz(m)];
+				break;
+			}
+		}
+		iscale = -127.f / max;
+		for (int g = 0; g < 16; g++) {
+			__m512 v = _mm512_mul_ps(_mm512_set1_ps(iscale), _mm512_loadu_ps(x + 16 * g));
+			__m512i q = _mm512_cvtps_epi32(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT |
+									      _MM_FROUND_NO_EXC));
+			int16_t s16;
+
+			q = _mm512_min_epi32(q, _mm512_set1_epi32(127));
+			_mm_storeu_si128((__m128i *)(qs + 16 * g), _mm512_cvtepi32_epi8(q));
+			s16 = (int16_t)_mm512_reduce_add_epi32(q);
+			memcpy(y + 260 + 2 * g, &s16, 2);
+		}
+		d = 1.0f / iscale;
+		memcpy(y, &d, 4);
+	}
+}
+
 TGTF16C void cpu_quant_f16_f16c(const float *x, uint8_t *y, int64_t n)
 {
 	int64_t i = 0;
