@@ -318,9 +318,19 @@ TGT void cpu_attn_f16(const struct cpu_attn_job *jb)
 					t[l] = m >> l & 1 ? go_expf(t[l]) : 0.0f;
 				e = _mm512_loadu_ps(t);
 			}
-			e = _mm512_maskz_mov_ps(m, e);
-			_mm512_storeu_ps(s + j0, e);
-			sum += (double)_mm512_reduce_add_ps(e);
+			_mm512_storeu_ps(s + j0, _mm512_maskz_mov_ps(m, e));
+		}
+		/* the sums of 16 chunks at a time, added in position order */
+		for (int64_t g0 = lo / 16 * 16; g0 <= p; g0 += 256) {
+			int nc = (int)((p - g0) / 16 + 1 < 16 ? (p - g0) / 16 + 1 : 16);
+			__m512 e[16];
+			float cs[16];
+
+			for (int i = 0; i < 16; i++)
+				e[i] = i < nc ? _mm512_loadu_ps(s + g0 + 16 * i) : _mm512_setzero_ps();
+			_mm512_storeu_ps(cs, hsum16x16(e));
+			for (int i = 0; i < nc; i++)
+				sum += (double)cs[i];
 		}
 		inv = _mm512_set1_ps((float)(1.0 / sum));
 		for (int64_t j0 = lo / 16 * 16; j0 <= p; j0 += 16)
