@@ -7,6 +7,7 @@
 
 #include "cpu.h"
 #include "ggml_order.h"
+#include "glu.h"
 
 void *cpu_aligned_alloc(struct cpu_ctx *c, size_t n)
 {
@@ -73,13 +74,14 @@ static int cpu_create(const struct plume_host *host, const struct plume_config *
 	}
 	for (uint32_t h = 0; h < 65536; h++)
 		c->f16[h] = cpu_fp16_to_fp32((uint16_t)h);
-	c->gelu_f16 = host->alloc(65536 * sizeof(uint16_t));
+	c->gelu_f16 = host->alloc((65536 + CPU_GELU_TAB_PAD) * sizeof(uint16_t));
 	if (!c->gelu_f16) {
 		host->free(c->f16);
 		host->free(c);
 		return host->error(err, PLUME_ERR_NOMEM, "cpu: out of memory for the gelu table (128 kib)");
 	}
 	go_gelu_table(c->gelu_f16);
+	memset(c->gelu_f16 + 65536, 0, CPU_GELU_TAB_PAD * sizeof(uint16_t));
 #if defined(__x86_64__) && defined(__GNUC__)
 	c->f16c = strcmp(isa, "scalar") && __builtin_cpu_supports("avx2") &&
 		  __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");

@@ -13,13 +13,20 @@
 static inline double strategy_token_logprob(const float *logits, size_t n, int32_t tok)
 {
 	float max = logits[tok];
-	double sum = 0.0;
+	double part[8] = {0}, sum = 0.0;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (logits[i] > max)
-			max = logits[i];
-	for (size_t i = 0; i < n; i++)
-		sum += (double)expf(logits[i] - max);
+	for (size_t j = 0; j < n; j++)
+		if (logits[j] > max)
+			max = logits[j];
+	/* eight partial sums: one chain of dependent adds would set the pace */
+	for (; i + 8 <= n; i += 8)
+		for (int l = 0; l < 8; l++)
+			part[l] += (double)expf(logits[i + l] - max);
+	for (; i < n; i++)
+		part[0] += (double)expf(logits[i] - max);
+	for (int l = 0; l < 8; l++)
+		sum += part[l];
 	return (double)logits[tok] - (double)max - log(sum);
 }
 
