@@ -618,9 +618,21 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 			     : wtype == PLUME_DTYPE_Q6_K ? dot_q6_k_tiled : NULL;
 
 		if (g) {
+			int64_t t4 = wtype == PLUME_DTYPE_Q6_K
+					     ? cpu_gemm_q6k_avx512(k, W, w_row_bytes, o0, o1, A, act_row_bytes,
+								   n_tok, y, ldy)
+					     : 0;
+
 			f = g;
 			f4 = wtype == PLUME_DTYPE_Q6_K ? q6k_tiled4 : NULL;
 			f8 = NULL;
+			if (t4) { /* the rest (under four rows) one at a time */
+				for (int64_t t = t4; t < n_tok; t++)
+					for (int64_t o = o0; o < o1; o++)
+						y[t * ldy + o] = f(k, W + (size_t)o * w_row_bytes,
+								   A + (size_t)t * act_row_bytes);
+				return;
+			}
 		}
 	}
 	if (wtype == PLUME_DTYPE_Q4_K && n_rows % 8 == 0 && isa_in_use >= CPU_ISA_AVX2) {

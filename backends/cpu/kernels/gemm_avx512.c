@@ -690,7 +690,131 @@ TGT int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes,
 	free(p);
 	return 4 * ng;
 }
+
+/* ---- Q6_K in llama.cpp's tiled order (8 or more activation rows) -------
+ * Per block the exact sum isum = sum of sc[e/16] * (q_e - 32) * q8_e, then
+ * acc = fma(float(isum) * d_w, d_y, acc) (kq_tiled in dot.c). The 6-bit
+ * values are unpacked once per block for four activation rows into four
+ * 64-element vectors; vpdpbusd lane sums (4 elements, < 2^15) are packed to
+ * 16 bits and scaled per 16 elements by vpmaddwd; the 32 * sum(sc * bsum)
+ * offset comes from the Q8_K block sums. */
+
+struct q6k_wblk {
+	__m512i S01, S23; /* sub-block scales laid out for the packed sums */
+	__m256i sc16;     /* the 16 scales as 16-bit words */
+	float dw;
+};
+
+TGT static void q6k_wprep(int64_t nb, const uint8_t *x, struct q6k_wblk *w)
+{
+	/* packs(v0, v1) puts, per 128-bit lane k, 4 words of v0 (sub-block k of
+	 * the pair's first 64 elements) then 4 of v1 (sub-block 4 + k) */
+	const __m512i sel01 = _mm512_set_epi16(7, 7, 7, 7, 3, 3, 3, 3, 6, 6, 6, 6, 2, 2, 2, 2,
+					       5, 5, 5, 5, 1, 1, 1, 1, 4, 4, 4, 4, 0, 0, 0, 0);
+	const __m512i sel23 = _mm512_add_epi16(sel01, _mm512_set1_epi16(8));
+
+	for (int64_t b = 0; b < nb; b++, x += 210) {
+		__m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(x + 192)));
+
+		w[b].sc16 = sc;
+		w[b].S01 = _mm512_permutexvar_epi16(sel01, _mm512_castsi256_si512(sc));
+		w[b].S23 = _mm512_permutexvar_epi16(sel23, _mm512_castsi256_si512(sc));
+		w[b].dw = h2f(x + 208);
+	}
+}
+
+TGT static void q6k_row4(int64_t nb, const uint8_t *x, const struct q6k_wblk *w, const uint8_t *A,
+			 size_t act_row, float *out)
+{
+	__m128 acc = _mm_setzero_ps();
+
+	for (int64_t b = 0; b < nb; b++, x += 210) {
+		__m512i Q[4];
+		__m128i tot[4];
+		float yd[4];
+
+		/* elements 128h + 64gp + [0, 64): the low (gp = 0) or high
+		 * nibbles of ql[64h .. 64h + 64), two bits of qh[32h .. 32h + 32)
+		 * shifted by 4gp (first 32) and 4gp + 2 (next 32) */
+		for (int h = 0; h < 2; h++) {
+			__m512i ql = _mm512_loadu_si512(x + 64 * h);
+			__m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x + 128 + 32 * h)));
+
+			for (int gp = 0; gp < 2; gp++) {
+				__m512i lo = _mm512_and_si512(gp ? _mm512_srli_epi64(ql, 4) : ql, _mm512_set1_epi8(15));
+				__m512i sh = _mm512_set_epi64(4 * gp + 2, 4 * gp + 2, 4 * gp + 2, 4 * gp + 2,
+							      4 * gp, 4 * gp, 4 * gp, 4 * gp);
+				__m512i hb = _mm512_and_si512(_mm512_srlv_epi64(qh, sh), _mm512_set1_epi8(3));
+
+				Q[2 * h + gp] = _mm512_or_si512(lo, _mm512_slli_epi64(hb, 4));
+			}
+		}
+		for (int r = 0; r < 4; r++) {
+			const uint8_t *y = A + (size_t)r * act_row + (size_t)b * 292;
+			const uint8_t *q = y + 4;
+			__m512i v0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), Q[0], _mm512_loadu_si512(q));
+			__m512i v1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), Q[1], _mm512_loadu_si512(q + 64));
+			__m512i v2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), Q[2], _mm512_loadu_si512(q + 128));
+			__m512i v3 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), Q[3], _mm512_loadu_si512(q + 192));
+			__m512i t = _mm512_add_epi32(_mm512_madd_epi16(_mm512_packs_epi32(v0, v1), w[b].S01),
+						     _mm512_madd_epi16(_mm512_packs_epi32(v2, v3), w[b].S23));
+			__m256i off = _mm256_slli_epi32(
+				_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(y + 260)), w[b].sc16), 5);
+
+			t = _mm512_sub_epi32(t, _mm512_zextsi256_si512(off));
+			tot[r] = fold4(t);
+			memcpy(&yd[r], y, 4);
+		}
+		{
+			__m128i s = _mm_hadd_epi32(_mm_hadd_epi32(tot[0], tot[1]), _mm_hadd_epi32(tot[2], tot[3]));
+			__m128 rr = _mm_mul_ps(_mm_cvtepi32_ps(s), _mm_set1_ps(w[b].dw));
+
+			acc = _mm_fmadd_ps(rr, _mm_loadu_ps(yd), acc);
+		}
+	}
+	_mm_storeu_ps(out, acc);
+}
+
+TGT int64_t cpu_gemm_q6k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+				int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
+				float *y, int64_t ldy)
+{
+	int64_t nb = k / 256, ng = n_tok / 4;
+	struct q6k_wblk *wb;
+
+	if (k % 256 || ng == 0)
+		return 0;
+	wb = aligned_alloc(64, 16 * (size_t)nb * sizeof(*wb));
+	if (!wb)
+		return 0;
+	for (int64_t ob = o0; ob < o1; ob += 16) {
+		int64_t oe = ob + 16 < o1 ? ob + 16 : o1;
+
+		for (int64_t o = ob; o < oe; o++)
+			q6k_wprep(nb, W + (size_t)o * w_row_bytes, wb + (o - ob) * nb);
+		for (int64_t g = 0; g < ng; g++)
+			for (int64_t o = ob; o < oe; o++) {
+				float r[4];
+
+				q6k_row4(nb, W + (size_t)o * w_row_bytes, wb + (o - ob) * nb,
+					 A + (size_t)(4 * g) * act_row_bytes, act_row_bytes, r);
+				for (int i = 0; i < 4; i++)
+					y[(4 * g + i) * ldy + o] = r[i];
+			}
+	}
+	free(wb);
+	return 4 * ng;
+}
 #else
+int64_t cpu_gemm_q6k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+			    int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
+			    float *y, int64_t ldy)
+{
+	(void)k, (void)W, (void)w_row_bytes, (void)o0, (void)o1, (void)A, (void)act_row_bytes;
+	(void)n_tok, (void)y, (void)ldy;
+	return 0;
+}
+
 int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
 			    int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
 			    float *y, int64_t ldy)

@@ -70,6 +70,13 @@ int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int
 			    int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
 			    float *y, int64_t ldy);
 
+/* Q6_K against activation rows in groups of four in llama.cpp's tiled
+ * order (as kq_tiled in dot.c; AVX-512 VNNI). Returns the tokens computed
+ * (a multiple of 4; 0: not handled). */
+int64_t cpu_gemm_q6k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+			    int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
+			    float *y, int64_t ldy);
+
 int64_t cpu_gemm_panel_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_row_bytes,
 			      int64_t o0, int64_t o1, const uint8_t *A, size_t act_row_bytes,
 			      int64_t n_tok, float *y, int64_t ldy);
