@@ -658,8 +658,12 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 		}
 		for (int64_t t = n_tok - n_tok % 4; t < n_tok; t++) {
 			cpu_dot_fn g = t < n_gemm ? cpu_vec_dot_q4_k_repacked_gemm : cpu_vec_dot_q4_k_repacked;
+			int64_t done = isa_in_use >= CPU_ISA_AVX512 && t >= n_gemm
+					       ? cpu_gemv_q4k_avx512(k, W, w_row_bytes, o0, o1,
+								     A + (size_t)t * act_row_bytes, y + t * ldy)
+					       : 0;
 
-			for (int64_t o = o0; o < o1; o++)
+			for (int64_t o = o0 + done; o < o1; o++)
 				y[t * ldy + o] = g(k, W + (size_t)o * w_row_bytes,
 						   A + (size_t)t * act_row_bytes);
 		}

@@ -30,6 +30,12 @@
 
 enum { PAIR_Q = 0, PAIR_D = 64, PAIR_C = 128, PAIR_BYTES = 192 };
 
+/* 64-byte aligned scratch (aligned_alloc wants a multiple of the alignment) */
+static void *kalloc(size_t n)
+{
+	return aligned_alloc(64, (n + 63) & ~(size_t)63);
+}
+
 /* bytes of one block of a G-row group: G/2 pairs, then 8 floats of s */
 static inline size_t panel_block_bytes(int G)
 {
@@ -279,7 +285,7 @@ static int64_t panel_chunk(panel_fn fn, panel2_fn fn2, uint32_t wtype, int64_t k
 		t += G;
 		n_grp++;
 	}
-	pan = aligned_alloc(64, (total + 63) & ~(size_t)63);
+	pan = kalloc((total + 63) & ~(size_t)63);
 	if (!pan)
 		return 0;
 	for (int64_t g = 0; g < n_grp; g++)
@@ -483,7 +489,7 @@ TGT int cpu_gemv_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_ro
 
 	if (!fn || k % 32 || o1 - o0 < 2)
 		return 0;
-	mem = aligned_alloc(64, (size_t)nb * (64 + 8) + 64);
+	mem = kalloc((size_t)nb * (64 + 8) + 64);
 	if (!mem)
 		return 0;
 	a.corr = mem;
@@ -655,6 +661,101 @@ TGT static void q4k_row4(int64_t nb, const uint8_t *x, const struct q4k_wblk *w,
 	_mm_storeu_ps(out, _mm_sub_ps(acc, accm));
 }
 
+/* The matrix-vector order (one activation row: llama.cpp's repacked gemv):
+ * per block one sum of all eight scaled sub-block sums and one of the mins,
+ * acc = fma(float(isum), d_w * d_y, acc), likewise for the mins. Four weight
+ * rows at a time share the activation block's loads; the next rows are
+ * prefetched in address order (as cpu_gemv_avx512). */
+TGT static void q4k_gemv4(int64_t nb, const uint8_t *x, size_t w_row_bytes, const uint8_t *y,
+			  const struct q4k_prep *p, int r_prep, float *out)
+{
+	const __m512i shift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
+	__m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
+
+	for (int64_t b = 0; b < nb; b++) {
+		const uint8_t *q = y + (size_t)b * 292 + 4;
+		__m512i a0 = _mm512_loadu_si512(q), a1 = _mm512_loadu_si512(q + 64);
+		__m512i a2 = _mm512_loadu_si512(q + 128), a3 = _mm512_loadu_si512(q + 192);
+		__m256i B = _mm256_set_epi32(p[b].B[7][r_prep], p[b].B[6][r_prep], p[b].B[5][r_prep],
+					     p[b].B[4][r_prep], p[b].B[3][r_prep], p[b].B[2][r_prep],
+					     p[b].B[1][r_prep], p[b].B[0][r_prep]);
+		__m128i tot[4], mt[4];
+		float dw[4], dmw[4];
+
+		for (int r = 0; r < 4; r++) {
+			const uint8_t *xb = x + (size_t)r * w_row_bytes + (size_t)b * 144;
+			struct q4k_wblk w;
+			__m512i u[4], t;
+			__m256i mm;
+
+			q4k_wprep(1, xb, &w);
+			for (int j = 0; j < 4; j++) {
+				__m512i v = _mm512_broadcast_i64x4(
+					_mm256_loadu_si256((const __m256i *)(xb + 16 + 32 * j)));
+
+				u[j] = _mm512_and_si512(_mm512_srlv_epi64(v, shift), _mm512_set1_epi8(15));
+			}
+			t = _mm512_add_epi32(
+				_mm512_madd_epi16(_mm512_packs_epi32(
+							  _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[0], a0),
+							  _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[1], a1)),
+						  w.S01),
+				_mm512_madd_epi16(_mm512_packs_epi32(
+							  _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[2], a2),
+							  _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[3], a3)),
+						  w.S23));
+			tot[r] = fold4(t);
+			mm = _mm256_mullo_epi32(_mm256_set_m128i(w.m[1], w.m[0]), B);
+			mt[r] = _mm_add_epi32(_mm256_castsi256_si128(mm), _mm256_extracti128_si256(mm, 1));
+			dw[r] = w.dw;
+			dmw[r] = w.dmw;
+		}
+		{
+			__m128i is = _mm_hadd_epi32(_mm_hadd_epi32(tot[0], tot[1]), _mm_hadd_epi32(tot[2], tot[3]));
+			__m128i ms = _mm_hadd_epi32(_mm_hadd_epi32(mt[0], mt[1]), _mm_hadd_epi32(mt[2], mt[3]));
+			__m128 yd = _mm_set1_ps(p[b].yd[r_prep]);
+
+			acc = _mm_fmadd_ps(_mm_cvtepi32_ps(is), _mm_mul_ps(_mm_loadu_ps(dw), yd), acc);
+			accm = _mm_fmadd_ps(_mm_cvtepi32_ps(ms), _mm_mul_ps(_mm_loadu_ps(dmw), yd), accm);
+		}
+	}
+	_mm_storeu_ps(out, _mm_sub_ps(acc, accm));
+}
+
+/* One activation row against Q4_K rows [o0, o1) (n_rows % 8 == 0) in the
+ * repacked gemv order; returns the rows computed (a multiple of 4). */
+TGT int64_t cpu_gemv_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+				int64_t o1, const uint8_t *act, float *y)
+{
+	int64_t nb = k / 256, o = o0;
+	struct q4k_prep *p;
+
+	if (k % 256 || o1 - o0 < 4)
+		return 0;
+	p = kalloc(((size_t)nb * sizeof(*p) + 63) & ~(size_t)63);
+	if (!p)
+		return 0;
+	for (int64_t b = 0; b < nb; b++) {
+		const uint8_t *yb = act + (size_t)b * 292;
+		int16_t bs[16];
+
+		memcpy(&p[b].yd[0], yb, 4);
+		memcpy(bs, yb + 260, 32);
+		for (int s2 = 0; s2 < 8; s2++)
+			p[b].B[s2][0] = bs[2 * s2] + bs[2 * s2 + 1];
+	}
+	for (; o + 4 <= o1; o += 4) {
+		const char *pf = (const char *)W + (size_t)(o + 4 * GV_PF_GROUPS) * w_row_bytes;
+
+		if (o + 4 * GV_PF_GROUPS + 4 <= o1)
+			for (size_t off = 0; off < 4 * w_row_bytes; off += GV_PF_STEP)
+				_mm_prefetch(pf + off, _MM_HINT_T0);
+		q4k_gemv4(nb, W + (size_t)o * w_row_bytes, w_row_bytes, act, p, 0, y + o);
+	}
+	free(p);
+	return o - o0;
+}
+
 TGT int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
 				int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
 				float *y, int64_t ldy)
@@ -666,7 +767,7 @@ TGT int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes,
 
 	if (k % 256 || ng == 0)
 		return 0;
-	p = aligned_alloc(64, ((pbytes + 63) & ~(size_t)63) + 16 * (size_t)nb * sizeof(*wb));
+	p = kalloc(((pbytes + 63) & ~(size_t)63) + 16 * (size_t)nb * sizeof(*wb));
 	if (!p)
 		return 0;
 	wb = (struct q4k_wblk *)((uint8_t *)p + ((pbytes + 63) & ~(size_t)63));
@@ -784,7 +885,7 @@ TGT int64_t cpu_gemm_q6k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes,
 
 	if (k % 256 || ng == 0)
 		return 0;
-	wb = aligned_alloc(64, 16 * (size_t)nb * sizeof(*wb));
+	wb = kalloc(16 * (size_t)nb * sizeof(*wb));
 	if (!wb)
 		return 0;
 	for (int64_t ob = o0; ob < o1; ob += 16) {
@@ -806,6 +907,13 @@ TGT int64_t cpu_gemm_q6k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes,
 	return 4 * ng;
 }
 #else
+int64_t cpu_gemv_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+			    int64_t o1, const uint8_t *act, float *y)
+{
+	(void)k, (void)W, (void)w_row_bytes, (void)o0, (void)o1, (void)act, (void)y;
+	return 0;
+}
+
 int64_t cpu_gemm_q6k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
 			    int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
 			    float *y, int64_t ldy)

@@ -70,6 +70,12 @@ int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int
 			    int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
 			    float *y, int64_t ldy);
 
+/* One activation row against Q4_K rows [o0, o1) (n_rows % 8 == 0) in the
+ * repacked gemv order (cpu_vec_dot_q4_k_repacked's; AVX-512 VNNI). Returns
+ * the rows computed from o0 on (a multiple of 4; 0: not handled). */
+int64_t cpu_gemv_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+			    int64_t o1, const uint8_t *act, float *y);
+
 /* Q6_K against activation rows in groups of four in llama.cpp's tiled
  * order (as kq_tiled in dot.c; AVX-512 VNNI). Returns the tokens computed
  * (a multiple of 4; 0: not handled). */
