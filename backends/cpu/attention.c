@@ -27,7 +27,7 @@ size_t cpu_attn_ws_floats(int64_t hd, int64_t hv, int64_t n_pos)
 	int64_t npos = (n_pos + 15) / 16 * 16;
 
 	(void)hv;
-	return (size_t)(MAXH * hd + 16 * hd + MAXH * npos + MAXH * 64 * 64);
+	return (size_t)(MAXH * hd + hd + MAXH * npos + MAXH * 64 * 64);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -139,66 +139,71 @@ static inline __mmask16 chunk_mask(int64_t j0, int64_t lo, int64_t p)
 	return (__mmask16)m;
 }
 
-/* ggml_vec_dot_f16 scores of the 16 keys in kb (rows of hd floats, hd % 64
- * == 0) against the query qv */
-TGT static AI __m512 score16_vecdot(const float *kb, const float *qv, int64_t hd)
+/* Scores straight from the F16 rows, for NH heads, K widened once for all
+ * heads: round e takes the keys e, e + 4, e + 8, e + 12 and leaves
+ * hsum16x16's r[e] per head. tinyBLAS order: one FMA chain per key and head
+ * over the 16-element steps; ggml_vec_dot_f16's (VD, hd % 64 == 0): four
+ * chains over 64-element steps, summed (a0 + a2) + (a1 + a3). */
+TGT static AI void score_round(int NH, int VD, const uint16_t *const *kp, int e, const float *qv,
+			       int64_t hd, __m512 *r)
 {
-	__m512 v[16];
+	__m512 v[MAXH][4];
 
-	for (int k = 0; k < 16; k++) {
-		const float *x = kb + k * hd;
-		__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-
-		for (int64_t d = 0; d < hd; d += 64) {
-			a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d), _mm512_loadu_ps(qv + d), a0);
-			a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d + 16), _mm512_loadu_ps(qv + d + 16), a1);
-			a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d + 32), _mm512_loadu_ps(qv + d + 32), a2);
-			a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d + 48), _mm512_loadu_ps(qv + d + 48), a3);
-		}
-		v[k] = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
-	}
-	return hsum16x16(v);
-}
-
-/* tinyBLAS scores straight from the F16 rows, for NH heads: round e takes
- * the keys e, e + 4, e + 8, e + 12 (one FMA chain each per head, K widened
- * once for all heads) and leaves hsum16x16's r[e] per head */
-TGT static AI void score_round(int NH, const uint16_t *const *kp, int e, const float *qv, int64_t hd,
-			       __m512 *r)
-{
-	__m512 acc[MAXH][4];
-
-	for (int h = 0; h < NH; h++)
-		for (int i = 0; i < 4; i++)
-			acc[h][i] = _mm512_setzero_ps();
-	for (int64_t d = 0; d < hd; d += 16) {
-		__m512 x[4];
-
-		for (int i = 0; i < 4; i++)
-			x[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kp[e + 4 * i] + d)));
-		for (int h = 0; h < NH; h++) {
-			__m512 q = _mm512_loadu_ps(qv + h * hd + d);
+	if (!VD) {
+		for (int h = 0; h < NH; h++)
+			for (int i = 0; i < 4; i++)
+				v[h][i] = _mm512_setzero_ps();
+		for (int64_t d = 0; d < hd; d += 16) {
+			__m512 x[4];
 
 			for (int i = 0; i < 4; i++)
-				acc[h][i] = _mm512_fmadd_ps(x[i], q, acc[h][i]);
+				x[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kp[e + 4 * i] + d)));
+			for (int h = 0; h < NH; h++) {
+				__m512 q = _mm512_loadu_ps(qv + h * hd + d);
+
+				for (int i = 0; i < 4; i++)
+					v[h][i] = _mm512_fmadd_ps(x[i], q, v[h][i]);
+			}
+		}
+	} else {
+		for (int i = 0; i < 4; i++) {
+			const uint16_t *kr = kp[e + 4 * i];
+			__m512 a[MAXH][4];
+
+			for (int h = 0; h < NH; h++)
+				for (int l = 0; l < 4; l++)
+					a[h][l] = _mm512_setzero_ps();
+			for (int64_t d = 0; d < hd; d += 64) {
+				__m512 x[4];
+
+				for (int l = 0; l < 4; l++)
+					x[l] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kr + d + 16 * l)));
+				for (int h = 0; h < NH; h++)
+					for (int l = 0; l < 4; l++)
+						a[h][l] = _mm512_fmadd_ps(x[l], _mm512_loadu_ps(qv + h * hd + d + 16 * l),
+									  a[h][l]);
+			}
+			for (int h = 0; h < NH; h++)
+				v[h][i] = _mm512_add_ps(_mm512_add_ps(a[h][0], a[h][2]),
+							_mm512_add_ps(a[h][1], a[h][3]));
 		}
 	}
 	for (int h = 0; h < NH; h++)
-		r[h] = step2(step1(acc[h][0], acc[h][1]), step1(acc[h][2], acc[h][3]));
+		r[h] = step2(step1(v[h][0], v[h][1]), step1(v[h][2], v[h][3]));
 }
 
 /* s[h]: the 16 scores of the keys kp[0..15] against head h's query */
-TGT static AI void score16_tiny(int NH, const uint16_t *const *kp, const float *qv, int64_t hd,
-				__m512 *s)
+TGT static AI void score16(int NH, int VD, const uint16_t *const *kp, const float *qv, int64_t hd,
+			   __m512 *s)
 {
 	__m512 r0[MAXH], r1[MAXH], u1[MAXH];
 
-	score_round(NH, kp, 0, qv, hd, r0);
-	score_round(NH, kp, 1, qv, hd, r1);
+	score_round(NH, VD, kp, 0, qv, hd, r0);
+	score_round(NH, VD, kp, 1, qv, hd, r1);
 	for (int h = 0; h < NH; h++)
 		u1[h] = step3(r0[h], r1[h]);
-	score_round(NH, kp, 2, qv, hd, r0);
-	score_round(NH, kp, 3, qv, hd, r1);
+	score_round(NH, VD, kp, 2, qv, hd, r0);
+	score_round(NH, VD, kp, 3, qv, hd, r1);
 	for (int h = 0; h < NH; h++)
 		s[h] = step4(u1[h], step3(r0[h], r1[h]));
 }
@@ -265,7 +270,7 @@ TGT void cpu_attn_f16(const struct cpu_attn_job *jb)
 	const int64_t hd = jb->hd, hv = jb->hv, lo = jb->lo, p = jb->p;
 	const int nh = jb->n_head, tiny = jb->tiny;
 	const int64_t npos = (p + 16) / 16 * 16, P = tiny ? 16 : 64;
-	float *qv = jb->ws, *kb = qv + MAXH * hd, *sc = kb + 16 * hd, *cb = sc + MAXH * npos;
+	float *qv = jb->ws, *zf = qv + MAXH * hd, *sc = zf + hd, *cb = sc + MAXH * npos;
 	const __m512 scale = _mm512_set1_ps(jb->kq_scale);
 	__m512 maxv[MAXH];
 
@@ -277,8 +282,8 @@ TGT void cpu_attn_f16(const struct cpu_attn_job *jb)
 
 	/* scores, 16 aligned positions at a time; positions outside lo..p
 	 * are scored against a zero row and masked */
-	if (tiny) {
-		uint16_t *zero = (uint16_t *)kb;
+	{
+		uint16_t *zero = (uint16_t *)zf; /* a zero K row */
 		const uint16_t *kp[16];
 
 		memset(zero, 0, (size_t)hd * sizeof(uint16_t));
@@ -289,42 +294,20 @@ TGT void cpu_attn_f16(const struct cpu_attn_job *jb)
 			for (int k = 0; k < 16; k++)
 				kp[k] = m >> k & 1 ? jb->k[j0 + k] : zero;
 			prefetch_rows(jb, j0, lo, p);
-			switch (nh) {
-			case 1: score16_tiny(1, kp, qv, hd, s); break;
-			case 2: score16_tiny(2, kp, qv, hd, s); break;
-			case 3: score16_tiny(3, kp, qv, hd, s); break;
-			default: score16_tiny(4, kp, qv, hd, s); break;
+			switch (nh * 2 + !tiny) {
+			case 2: score16(1, 0, kp, qv, hd, s); break;
+			case 3: score16(1, 1, kp, qv, hd, s); break;
+			case 4: score16(2, 0, kp, qv, hd, s); break;
+			case 5: score16(2, 1, kp, qv, hd, s); break;
+			case 6: score16(3, 0, kp, qv, hd, s); break;
+			case 7: score16(3, 1, kp, qv, hd, s); break;
+			case 8: score16(4, 0, kp, qv, hd, s); break;
+			default: score16(4, 1, kp, qv, hd, s); break;
 			}
 			for (int h = 0; h < nh; h++) {
 				s[h] = _mm512_mul_ps(s[h], scale);
 				_mm512_storeu_ps(sc + h * npos + j0, s[h]);
 				maxv[h] = _mm512_mask_max_ps(maxv[h], m, s[h], maxv[h]);
-			}
-		}
-	} else {
-		for (int64_t j0 = lo / 16 * 16; j0 <= p; j0 += 16) {
-			__mmask16 m = chunk_mask(j0, lo, p);
-
-			prefetch_rows(jb, j0, lo, p);
-			for (int k = 0; k < 16; k++) {
-				float *row = kb + k * hd;
-
-				if (m >> k & 1) {
-					const uint16_t *src = jb->k[j0 + k];
-
-					for (int64_t d = 0; d < hd; d += 16)
-						_mm512_storeu_ps(row + d, _mm512_cvtph_ps(_mm256_loadu_si256(
-										  (const __m256i *)(src + d))));
-				} else {
-					for (int64_t d = 0; d < hd; d += 16)
-						_mm512_storeu_ps(row + d, _mm512_setzero_ps());
-				}
-			}
-			for (int h = 0; h < nh; h++) {
-				__m512 s = _mm512_mul_ps(score16_vecdot(kb, qv + h * hd, hd), scale);
-
-				_mm512_storeu_ps(sc + h * npos + j0, s);
-				maxv[h] = _mm512_mask_max_ps(maxv[h], m, s, maxv[h]);
 			}
 		}
 	}
