@@ -238,9 +238,21 @@ TGT static AI void vchain(int NH, int NV, const uint16_t *const *vr, const float
 
 /* Ask for the K rows of the next 16 positions (to L1) and the V rows of
  * these 16 (to L2, for the weighted sum after the softmax): the rows are
- * spread over the cache's blocks, and a single-token batch reads them from
- * memory. Always inlined: as a function of its own GCC finds it free of
- * side effects and drops the calls. */
+ * spread over the cache's blocks, and a single-token batch or a long
+ * context reads them from memory. Always inlined: as a function of its own
+ * GCC finds it free of side effects and drops the calls. */
+static AI void prefetch_lines(const void *p, size_t n, int hint_t0)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)p + n;
+
+	for (; a < end; a += 64) {
+		if (hint_t0)
+			_mm_prefetch((const char *)a, _MM_HINT_T0);
+		else
+			_mm_prefetch((const char *)a, _MM_HINT_T1);
+	}
+}
+
 static AI void prefetch_rows(const struct cpu_attn_job *jb, int64_t j0, int64_t lo, int64_t p)
 {
 	size_t kbytes = (size_t)jb->hd * 2, vbytes = (size_t)jb->hv * 2;
@@ -248,20 +260,10 @@ static AI void prefetch_rows(const struct cpu_attn_job *jb, int64_t j0, int64_t 
 	for (int k = 0; k < 16; k++) {
 		int64_t jk = j0 + 16 + k, jv = j0 + k;
 
-		if (jk >= lo && jk <= p) {
-			const char *r = (const char *)jb->k[jk];
-
-			for (size_t o = 0; o < kbytes; o += 64)
-				_mm_prefetch(r + o, _MM_HINT_T0);
-			_mm_prefetch(r + kbytes - 1, _MM_HINT_T0);
-		}
-		if (jv >= lo && jv <= p) {
-			const char *r = (const char *)jb->v[jv];
-
-			for (size_t o = 0; o < vbytes; o += 64)
-				_mm_prefetch(r + o, _MM_HINT_T1);
-			_mm_prefetch(r + vbytes - 1, _MM_HINT_T1);
-		}
+		if (jk >= lo && jk <= p)
+			prefetch_lines(jb->k[jk], kbytes, 1);
+		if (jv >= lo && jv <= p)
+			prefetch_lines(jb->v[jv], vbytes, 0);
 	}
 }
 
@@ -272,6 +274,9 @@ TGT void cpu_attn_f16(const struct cpu_attn_job *jb)
 	const int64_t npos = (p + 16) / 16 * 16, P = tiny ? 16 : 64;
 	float *qv = jb->ws, *zf = qv + MAXH * hd, *sc = zf + hd, *cb = sc + MAXH * npos;
 	const __m512 scale = _mm512_set1_ps(jb->kq_scale);
+	/* a prefill's rows are mostly in L2 already: prefetching would cost
+	 * more than it saves */
+	const int pf = !tiny || p - lo >= 1024;
 	__m512 maxv[MAXH];
 
 	for (int h = 0; h < nh; h++) {
@@ -293,7 +298,8 @@ TGT void cpu_attn_f16(const struct cpu_attn_job *jb)
 
 			for (int k = 0; k < 16; k++)
 				kp[k] = m >> k & 1 ? jb->k[j0 + k] : zero;
-			prefetch_rows(jb, j0, lo, p);
+			if (pf)
+				prefetch_rows(jb, j0, lo, p);
 			switch (nh * 2 + !tiny) {
 			case 2: score16(1, 0, kp, qv, hd, s); break;
 			case 3: score16(1, 1, kp, qv, hd, s); break;
