@@ -84,14 +84,20 @@ static void lt_softmax(float *x, size_t n)
 
 static void lt_log_softmax(float *x, size_t n)
 {
-	size_t n_max;
+	size_t n_max, i = 0;
 	float max = vec_max(x, n, &n_max), lse;
-	double sum = 0.0;
+	double part[8] = {0}, sum = 0.0;
 
 	if (!n || vec_degenerate(x, n, max, n_max, 1))
 		return;
-	for (size_t i = 0; i < n; i++)
-		sum += expf(x[i] - max);
+	/* eight partial sums: one chain of dependent adds would set the pace */
+	for (; i + 8 <= n; i += 8)
+		for (int l = 0; l < 8; l++)
+			part[l] += expf(x[i + l] - max);
+	for (; i < n; i++)
+		part[0] += expf(x[i] - max);
+	for (int l = 0; l < 8; l++)
+		sum += part[l];
 	lse = (float)log(sum);
 	/* x - max - log(sum exp(x - max)), per element in float as HF does */
 	for (size_t i = 0; i < n; i++)
