@@ -152,16 +152,19 @@ int main(int argc, char **argv)
 	k = argc > 1 ? atoll(argv[1]) : 2048;
 	n_out = argc > 2 ? atoll(argv[2]) : 4096;
 	const int64_t n_tok = 32;
-	float *x = malloc(sizeof(float) * k * n_tok), *y = malloc(sizeof(float) * n_out * n_tok);
+	const size_t mv_bytes = (size_t)256 << 20; /* matrix-vector weights: far beyond the caches */
+	float *x = malloc(sizeof(float) * k * n_tok), *y;
 
+	y = malloc(sizeof(float) * (n_out * n_tok + mv_bytes / 16));
 	if (k % 256 || !x || !y) {
 		fprintf(stderr, "cpu-kernels-bench: k must be a multiple of 256\n");
 		return 1;
 	}
 	for (int64_t i = 0; i < k * n_tok; i++)
 		x[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f;
-	printf("k=%lld n_out=%lld; matvec GB/s of weights, matmul (%lld tokens) GFLOP/s\n",
-	       (long long)k, (long long)n_out, (long long)n_tok);
+	printf("k=%lld; matvec: GB/s of weights streamed from memory (256 MiB matrix, one token);\n"
+	       "matmul: GFLOP/s, %lld x %lld weights (cache-resident) times %lld tokens\n",
+	       (long long)k, (long long)n_out, (long long)k, (long long)n_tok);
 	printf("memory read bandwidth: %.1f GB/s (1 thread), %.1f GB/s (2 threads)\n", bandwidth(1),
 	       bandwidth(2));
 	printf("%-6s %-7s %10s %10s %10s %10s\n", "type", "isa", "mv 1t", "mv 2t", "mm 1t", "mm 2t");
@@ -171,21 +174,29 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 			uint32_t t = types[i], at = cpu_vec_dot_type(t);
 			size_t wr = cpu_row_bytes(t, k), ar = cpu_row_bytes(at, k);
-			uint8_t *w = malloc(wr * n_out), *a = malloc(ar * n_tok);
+			int64_t n_mv = (int64_t)(mv_bytes / wr) / 16 * 16; /* Q4_K: repacked order */
+			uint8_t *w = malloc(wr * (size_t)n_mv), *a = malloc(ar * n_tok);
 			struct job j = {t, k, 0, n_out, 1, w, a, wr, ar, y, n_out};
+			struct job jv = {t, k, 0, n_mv, 1, w, a, wr, ar, y, n_mv};
 			double r[4];
 
-			/* weights: quantize-free fill with small valid bytes */
-			for (size_t b = 0; b < wr * n_out; b++)
+			if (!w || !a) {
+				fprintf(stderr, "cpu-kernels-bench: out of memory\n");
+				return 1;
+			}
+			/* weights: quantize-free fill with small valid bytes, the
+			 * first rows' pattern repeated */
+			for (size_t b = 0; b < wr * (size_t)n_out; b++)
 				w[b] = (uint8_t)(b * 31 % 251);
 			if (t == PLUME_DTYPE_F32)
 				for (int64_t e = 0; e < k * n_out; e++)
 					((float *)w)[e] = 0.001f * (float)(e % 17);
+			for (int64_t o = n_out; o < n_mv; o += n_out)
+				memcpy(w + (size_t)o * wr, w, wr * (size_t)(o + n_out <= n_mv ? n_out : n_mv - o));
 			for (int64_t tk = 0; tk < n_tok; tk++)
 				cpu_quantize_row(at, x + tk * k, a + tk * ar, k);
 			for (int th = 1; th <= 2; th++) {
-				j.n_tok = 1;
-				r[th - 1] = (double)wr * n_out / time_gemm(&j, th) / 1e9;
+				r[th - 1] = (double)wr * n_mv / time_gemm(&jv, th) / 1e9;
 				j.n_tok = n_tok;
 				r[1 + th] = 2.0 * k * n_out * n_tok / time_gemm(&j, th) / 1e9;
 			}
