@@ -4,7 +4,8 @@
  * splitting the output rows, beside the memory read bandwidth of the same
  * thread counts. Not a test; numbers for docs/benchmarks.md.
  * Usage: cpu-kernels-bench [k] [n_out]
- *        cpu-kernels-bench --bandwidth THREADS   (prints the median GB/s) */
+ *        cpu-kernels-bench --bandwidth THREADS   (prints the median GB/s)
+ *        cpu-kernels-bench --int8-peak   (one core's vpdpbusd GOP/s) */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,35 @@ static void *bw_run(void *arg)
 }
 
 static double now(void);
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* int8 multiply-accumulate peak of one core: independent 512-bit vpdpbusd
+ * chains (64 u8 x s8 products each); returns GOP/s (2 ops per product). */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static double int8_peak(void)
+{
+	__m512i acc[12], a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
+	const long iters = 20000000;
+	double t0, t;
+	int sum = 0;
+
+	for (int i = 0; i < 12; i++)
+		acc[i] = _mm512_set1_epi32(i);
+	t0 = now();
+	for (long it = 0; it < iters; it++) {
+		for (int i = 0; i < 12; i++)
+			acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
+		__asm__ volatile("" : "+v"(a), "+v"(b));
+	}
+	t = now() - t0;
+	for (int i = 0; i < 12; i++)
+		sum += _mm512_reduce_add_epi32(acc[i]);
+	if (sum == 42)
+		printf(" ");
+	return 12.0 * 64 * 2 * iters / t / 1e9;
+}
+#endif
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -148,6 +178,17 @@ int main(int argc, char **argv)
 		}
 		printf("%.1f\n", gbs);
 		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--int8-peak")) {
+#if defined(__x86_64__) && defined(__GNUC__)
+		__builtin_cpu_init();
+		if (__builtin_cpu_supports("avx512vnni")) {
+			printf("%.1f\n", int8_peak());
+			return 0;
+		}
+#endif
+		fprintf(stderr, "cpu-kernels-bench: no AVX-512 VNNI on this CPU\n");
+		return 1;
 	}
 	k = argc > 1 ? atoll(argv[1]) : 2048;
 	n_out = argc > 2 ? atoll(argv[2]) : 4096;
