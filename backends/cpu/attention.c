@@ -26,8 +26,7 @@ size_t cpu_attn_ws_floats(int64_t hd, int64_t hv, int64_t n_pos)
 {
 	int64_t npos = (n_pos + 15) / 16 * 16;
 
-	(void)hv;
-	return (size_t)(MAXH * hd + hd + MAXH * npos + MAXH * 64 * 64);
+	return (size_t)(MAXH * hd + hd + MAXH * npos + MAXH * 64 * hv);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -357,16 +356,18 @@ TGT void cpu_attn_f16(const struct cpu_attn_job *jb)
 			_mm512_storeu_ps(s + j0, round_f16v(_mm512_mul_ps(_mm512_loadu_ps(s + j0), inv)));
 	}
 
-	/* weighted sum of V: chain c holds the positions j = c (mod P) */
-	for (int64_t dc = 0; dc < hv; dc += 64) {
-		int nv = hv - dc >= 64 ? 4 : (int)((hv - dc) / 16);
+	/* weighted sum of V: chain c holds the positions j = c (mod P); each
+	 * chain runs over all the output dims (64 at a time) before the next, so
+	 * a V row is used whole while it is in L1 */
+	for (int64_t c = 0; c < P; c++) {
+		int64_t js = lo + ((c - lo % P) % P + P) % P;
 
-		for (int64_t c = 0; c < P; c++) {
-			int64_t js = lo + ((c - lo % P) % P + P) % P;
-			float *cbc = cb + c * 64;
+		for (int64_t dc = 0; dc < hv; dc += 64) {
+			int nv = hv - dc >= 64 ? 4 : (int)((hv - dc) / 16);
+			float *cbc = cb + c * hv + dc;
 
 #define VCH(H, V) \
-	case (H) * 8 + (V): vchain(H, V, jb->v, sc, npos, js, p, P, dc, cbc, P * 64); break
+	case (H) * 8 + (V): vchain(H, V, jb->v, sc, npos, js, p, P, dc, cbc, P * hv); break
 			switch (nh * 8 + nv) {
 				VCH(1, 1); VCH(1, 2); VCH(1, 3); VCH(1, 4);
 				VCH(2, 1); VCH(2, 2); VCH(2, 3); VCH(2, 4);
@@ -377,26 +378,26 @@ TGT void cpu_attn_f16(const struct cpu_attn_job *jb)
 			}
 #undef VCH
 		}
-		for (int h = 0; h < nh; h++)
-			for (int v = 0; v < nv; v++) {
-				const float *ch = cb + h * P * 64 + 16 * v;
-				__m512 lanes[16];
-
-				for (int l = 0; l < 16; l++) {
-					if (tiny) {
-						lanes[l] = _mm512_loadu_ps(ch + l * 64);
-					} else {
-						__m512 a0 = _mm512_loadu_ps(ch + (0 * 16 + l) * 64);
-						__m512 a1 = _mm512_loadu_ps(ch + (1 * 16 + l) * 64);
-						__m512 a2 = _mm512_loadu_ps(ch + (2 * 16 + l) * 64);
-						__m512 a3 = _mm512_loadu_ps(ch + (3 * 16 + l) * 64);
-
-						lanes[l] = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
-					}
-				}
-				_mm512_storeu_ps(jb->out[h] + dc + 16 * v, hsum16_vert(lanes));
-			}
 	}
+	for (int h = 0; h < nh; h++)
+		for (int64_t d = 0; d < hv; d += 16) {
+			const float *ch = cb + h * P * hv + d;
+			__m512 lanes[16];
+
+			for (int l = 0; l < 16; l++) {
+				if (tiny) {
+					lanes[l] = _mm512_loadu_ps(ch + l * hv);
+				} else {
+					__m512 a0 = _mm512_loadu_ps(ch + (0 * 16 + l) * hv);
+					__m512 a1 = _mm512_loadu_ps(ch + (1 * 16 + l) * hv);
+					__m512 a2 = _mm512_loadu_ps(ch + (2 * 16 + l) * hv);
+					__m512 a3 = _mm512_loadu_ps(ch + (3 * 16 + l) * hv);
+
+					lanes[l] = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
+				}
+			}
+			_mm512_storeu_ps(jb->out[h] + d, hsum16_vert(lanes));
+		}
 }
 #else
 int cpu_attn_f16_available(void)

@@ -492,17 +492,22 @@ static void attention(struct fwd *f)
 		 (f->T >= 2 || hd % 64 == 0) && L->n_head % L->n_head_kv == 0 &&
 		 !strcmp(cpu_kernels_isa_name(), "avx512") && cpu_attn_f16_available();
 	if (a.fast) {
-		/* the largest divisor of the group up to four; one head per
-		 * job when there would be too few jobs to keep every thread
-		 * busy (a single-token batch) */
+		/* heads per job: the divisor of the group up to four with the
+		 * shortest estimated critical path, a job counting one unit per
+		 * head plus one for reading its K/V rows (a prefill takes the
+		 * largest; a single-token batch splits the group so that every
+		 * thread has work) */
+		int64_t nth = pool_threads(c->pool), best = -1;
+
 		a.hpj = 1;
-		for (int64_t d = CPU_ATTN_MAX_HEADS; d > 1; d--)
-			if (group % d == 0) {
+		for (int64_t d = 1; d <= CPU_ATTN_MAX_HEADS && d <= group; d++) {
+			int64_t rounds = (f->T * (hq / d) + nth - 1) / nth;
+
+			if (group % d == 0 && (best < 0 || rounds * (d + 1) <= best)) {
+				best = rounds * (d + 1);
 				a.hpj = d;
-				break;
 			}
-		if (f->T * (hq / a.hpj) < 2 * (int64_t)pool_threads(c->pool))
-			a.hpj = 1;
+		}
 		a.per_tok = hq / a.hpj;
 		a.n_jobs = f->T * a.per_tok;
 	}
