@@ -12,29 +12,16 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+#include "vexp512.h"
+
 #define TGT __attribute__((target("avx2,fma,f16c,avx512f,avx512bw")))
 
 /* go_silu on 16 lanes */
 TGT static __m512 silu16(__m512 x)
 {
-	const __m512 r = _mm512_set1_ps(0x1.8p23f);
 	__m512 nx = _mm512_sub_ps(_mm512_setzero_ps(), x);
-	__m512 z = _mm512_fmadd_ps(nx, _mm512_set1_ps(0x1.715476p+0f), r);
-	__m512 n = _mm512_sub_ps(z, r);
-	__m512 b = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.7f7d1cp-20f),
-				    _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.62e4p-1f), nx));
-	__m512 u = _mm512_mul_ps(b, b);
-	__m512 j = _mm512_fmadd_ps(
-		_mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_set1_ps(0x1.0e4020p-7f), b,
-						_mm512_set1_ps(0x1.573e2ep-5f)),
-				u,
-				_mm512_fmadd_ps(_mm512_set1_ps(0x1.555e66p-3f), b,
-						_mm512_set1_ps(0x1.fffdb6p-2f))),
-		u, _mm512_fmadd_ps(_mm512_set1_ps(0x1.ffffecp-1f), b, _mm512_set1_ps(1.0f)));
-	__mmask16 ok = _mm512_cmp_ps_mask(n, _mm512_set1_ps(-125.0f), _CMP_GE_OQ) &
-		       _mm512_cmp_ps_mask(n, _mm512_set1_ps(127.0f), _CMP_LE_OQ);
-	__m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-	__m512 ex = _mm512_mul_ps(j, _mm512_castsi512_ps(e));
+	__mmask16 ok;
+	__m512 ex = vexp512(nx, &ok);
 
 	if (ok != 0xFFFF) { /* saturated, subnormal or NaN lanes: the scalar exp */
 		float xs[16], es[16];
