@@ -32,6 +32,8 @@ size_t cpu_attn_ws_floats(int64_t hd, int64_t hv, int64_t n_pos)
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+#include "vexp512.h"
+
 #define TGT __attribute__((target("avx512f,fma,f16c")))
 #define AI __attribute__((always_inline)) inline
 
@@ -102,29 +104,6 @@ TGT static AI __m512 round_f16v(__m512 x)
 	return _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
-/* go_expf on 16 lanes; *ok: the lanes whose 2^n is a normal number (the
- * others must go through go_expf) */
-TGT static AI __m512 expf16(__m512 x, __mmask16 *ok)
-{
-	const __m512 r = _mm512_set1_ps(0x1.8p23f);
-	__m512 z = _mm512_fmadd_ps(x, _mm512_set1_ps(0x1.715476p+0f), r);
-	__m512 n = _mm512_sub_ps(z, r);
-	__m512 b = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.7f7d1cp-20f),
-				    _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.62e4p-1f), x));
-	__m512 u = _mm512_mul_ps(b, b);
-	__m512 j = _mm512_fmadd_ps(
-		_mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_set1_ps(0x1.0e4020p-7f), b,
-						_mm512_set1_ps(0x1.573e2ep-5f)),
-				u,
-				_mm512_fmadd_ps(_mm512_set1_ps(0x1.555e66p-3f), b,
-						_mm512_set1_ps(0x1.fffdb6p-2f))),
-		u, _mm512_fmadd_ps(_mm512_set1_ps(0x1.ffffecp-1f), b, _mm512_set1_ps(1.0f)));
-	__m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-
-	*ok = _mm512_cmp_ps_mask(n, _mm512_set1_ps(-125.0f), _CMP_GE_OQ) &
-	      _mm512_cmp_ps_mask(n, _mm512_set1_ps(127.0f), _CMP_LE_OQ);
-	return _mm512_mul_ps(j, _mm512_castsi512_ps(e));
-}
 
 /* positions j0..j0+15 that lie in lo..p */
 static inline __mmask16 chunk_mask(int64_t j0, int64_t lo, int64_t p)
@@ -327,7 +306,7 @@ TGT void cpu_attn_f16(const struct cpu_attn_job *jb)
 		for (int64_t j0 = lo / 16 * 16; j0 <= p; j0 += 16) {
 			__mmask16 m = chunk_mask(j0, lo, p), ok;
 			__m512 x = _mm512_sub_ps(_mm512_loadu_ps(s + j0), mx);
-			__m512 e = expf16(x, &ok);
+			__m512 e = vexp512(x, &ok);
 
 			if ((ok & m) != m) {
 				float t[16];
