@@ -587,6 +587,23 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 
 	if (!f)
 		return;
+	if (n_tok == 1 && isa_in_use == CPU_ISA_AVX2 && cpu_wdot4_avx2(wtype) &&
+	    !(wtype == PLUME_DTYPE_Q4_K && n_rows % 8 == 0)) {
+		cpu_wdot4_fn g4 = cpu_wdot4_avx2(wtype);
+		int64_t o = o0;
+
+		/* four rows per pass, the rows two passes ahead prefetched in
+		 * address order (the prefetchers lose four interleaved streams) */
+		for (; o + 4 <= o1; o += 4) {
+			if (o + 12 <= o1)
+				for (size_t off = 0; off < 4 * w_row_bytes; off += 64)
+					__builtin_prefetch(W + (size_t)(o + 8) * w_row_bytes + off, 0, 3);
+			g4(k, W + (size_t)o * w_row_bytes, w_row_bytes, A, y + o);
+		}
+		for (; o < o1; o++)
+			y[o] = f(k, W + (size_t)o * w_row_bytes, A);
+		return;
+	}
 	if (n_tok == 1 && isa_in_use >= CPU_ISA_AVX512) {
 		int64_t done = cpu_gemv_avx512(wtype, k, W, w_row_bytes, o0, o1, A, y);
 

@@ -270,6 +270,17 @@ cpu_dot_fn cpu_dot_avx2(uint32_t t)
 	default: return NULL;
 	}
 }
+cpu_wdot4_fn cpu_wdot4_avx2(uint32_t t)
+{
+	switch (t) {
+	case PLUME_DTYPE_Q4_0: return wdot4_q4_0;
+	case PLUME_DTYPE_Q4_1: return wdot4_q4_1;
+	case PLUME_DTYPE_Q5_0: return wdot4_q5_0;
+	case PLUME_DTYPE_Q8_0: return wdot4_q8_0;
+	default: return NULL;
+	}
+}
+
 cpu_dot4_fn cpu_dot4_avx2(uint32_t t)
 {
 	switch (t) {
@@ -320,6 +331,12 @@ cpu_dot_fn cpu_dot_avx2(uint32_t t)
 }
 
 cpu_dot4_fn cpu_dot4_avx2(uint32_t t)
+{
+	(void)t;
+	return NULL;
+}
+
+cpu_wdot4_fn cpu_wdot4_avx2(uint32_t t)
 {
 	(void)t;
 	return NULL;

@@ -209,3 +209,103 @@ TGT static void Q32_FN(dot4_q8_0)(int64_t n, const void *w, const void *a, size_
 	for (int t = 0; t < 4; t++)
 		out[t] = Q32_FN(hsum8)(acc[t]);
 }
+
+/* Four weight rows (w, w + w_stride, ...) against one activation row: four
+ * independent accumulation chains (the one-row kernels wait on their single
+ * fused multiply-add chain), the activation block loaded and its scales
+ * widened once for the four; each row's sums are exactly the one-row
+ * kernel's. */
+TGT __attribute__((unused)) static void Q32_FN(wdot4_q4_1)(int64_t n, const void *w, size_t w_stride,
+							 const void *a, float *out)
+{
+	const uint8_t *x = w, *y = a;
+	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+			 _mm256_setzero_ps()};
+	float summs[4] = {0, 0, 0, 0};
+
+	for (int64_t b = 0; b < n / 32; b++, x += 20, y += 36) {
+		__m256i qy = _mm256_loadu_si256((const __m256i *)(y + 4));
+		float dy = Q32_FN(hf)(y), sy = Q32_FN(hf)(y + 2);
+
+		for (int r = 0; r < 4; r++) {
+			const uint8_t *xr = x + (size_t)r * w_stride;
+			__m256 d = _mm256_set1_ps(Q32_FN(hf)(xr) * dy);
+
+			summs[r] += Q32_FN(hf)(xr + 2) * sy;
+			acc[r] = _mm256_fmadd_ps(d, Q32_FN(mul_sum_us8)(Q32_FN(nibbles)(xr + 4), qy), acc[r]);
+		}
+	}
+	for (int r = 0; r < 4; r++)
+		out[r] = Q32_FN(hsum8)(acc[r]) + summs[r];
+}
+
+TGT __attribute__((unused)) static void Q32_FN(wdot4_q4_0)(int64_t n, const void *w, size_t w_stride,
+							 const void *a, float *out)
+{
+	const uint8_t *x = w, *y = a;
+	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+			 _mm256_setzero_ps()};
+
+	for (int64_t b = 0; b < n / 32; b++, x += 18, y += 34) {
+		__m256i qy = _mm256_loadu_si256((const __m256i *)(y + 2));
+		float dy = Q32_FN(hf)(y);
+
+		for (int r = 0; r < 4; r++) {
+			const uint8_t *xr = x + (size_t)r * w_stride;
+			__m256i qx = _mm256_sub_epi8(Q32_FN(nibbles)(xr + 2), _mm256_set1_epi8(8));
+			__m256 d = _mm256_set1_ps(Q32_FN(hf)(xr) * dy);
+
+			acc[r] = _mm256_fmadd_ps(d, Q32_FN(mul_sum_ss8)(qx, qy), acc[r]);
+		}
+	}
+	for (int r = 0; r < 4; r++)
+		out[r] = Q32_FN(hsum8)(acc[r]);
+}
+
+TGT __attribute__((unused)) static void Q32_FN(wdot4_q5_0)(int64_t n, const void *w, size_t w_stride,
+							 const void *a, float *out)
+{
+	const uint8_t *x = w, *y = a;
+	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+			 _mm256_setzero_ps()};
+
+	for (int64_t b = 0; b < n / 32; b++, x += 22, y += 34) {
+		__m256i qy = _mm256_loadu_si256((const __m256i *)(y + 2));
+		float dy = Q32_FN(hf)(y);
+
+		for (int r = 0; r < 4; r++) {
+			const uint8_t *xr = x + (size_t)r * w_stride;
+			__m256i hi = _mm256_andnot_si256(Q32_FN(bits_to_bytes)(xr + 2),
+							 _mm256_set1_epi8((char)0xF0));
+			__m256i qx = _mm256_or_si256(Q32_FN(nibbles)(xr + 6), hi);
+			__m256 d = _mm256_set1_ps(Q32_FN(hf)(xr) * dy);
+
+			acc[r] = _mm256_fmadd_ps(d, Q32_FN(mul_sum_ss8)(qx, qy), acc[r]);
+		}
+	}
+	for (int r = 0; r < 4; r++)
+		out[r] = Q32_FN(hsum8)(acc[r]);
+}
+
+TGT __attribute__((unused)) static void Q32_FN(wdot4_q8_0)(int64_t n, const void *w, size_t w_stride,
+							 const void *a, float *out)
+{
+	const uint8_t *x = w, *y = a;
+	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+			 _mm256_setzero_ps()};
+
+	for (int64_t b = 0; b < n / 32; b++, x += 34, y += 34) {
+		__m256i qy = _mm256_loadu_si256((const __m256i *)(y + 2));
+		float dy = Q32_FN(hf)(y);
+
+		for (int r = 0; r < 4; r++) {
+			const uint8_t *xr = x + (size_t)r * w_stride;
+			__m256i qx = _mm256_loadu_si256((const __m256i *)(xr + 2));
+			__m256 d = _mm256_set1_ps(Q32_FN(hf)(xr) * dy);
+
+			acc[r] = _mm256_fmadd_ps(d, Q32_FN(mul_sum_ss8)(qx, qy), acc[r]);
+		}
+	}
+	for (int r = 0; r < 4; r++)
+		out[r] = Q32_FN(hsum8)(acc[r]);
+}

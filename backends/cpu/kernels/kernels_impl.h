@@ -30,6 +30,10 @@ cpu_dot_fn cpu_dot_avx512(uint32_t wtype); /* NULL: use the AVX2 one */
 typedef void (*cpu_dot4_fn)(int64_t n, const void *w, const void *a, size_t a_stride, float *out);
 cpu_dot4_fn cpu_dot4_avx2(uint32_t wtype);   /* NULL where not implemented */
 cpu_dot4_fn cpu_dot4_avx512(uint32_t wtype);
+/* Four weight rows w_stride bytes apart against one activation row; out[4].
+ * Bit-identical to four calls of the one-row function of the same ISA. */
+typedef void (*cpu_wdot4_fn)(int64_t n, const void *w, size_t w_stride, const void *a, float *out);
+cpu_wdot4_fn cpu_wdot4_avx2(uint32_t wtype);   /* NULL where not implemented */
 /* The same over eight activation rows (out[8]); AVX-512 VNNI only. */
 cpu_dot4_fn cpu_dot8_avx512(uint32_t wtype);
 
