@@ -1,7 +1,10 @@
 /* plume bench: prompt-processing and token-generation throughput in the
  * manner of llama-bench (pp: one prefill of N random tokens; tg: N decode
  * steps of one token from a one-token context), through the same engine
- * path as `plume run`; median, min and max over repeats after a warm-up. */
+ * path as `plume run`; median, min and max over repeats after a warm-up.
+ * With a depth D (-d, llama-bench's --n-depth) the test runs after D tokens
+ * are in the cache: tg times N decode steps after a D-token prefill; pp the
+ * difference between prefills of D + N and of D tokens (one batch each). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,9 +37,10 @@ static int parse_list(const char *s, long *out, int max)
 	return n;
 }
 
-/* One measurement: tokens per second of a pp or tg test. */
-static int run_once(struct plume_engine *e, uint32_t n_prompt, uint32_t n_gen, uint64_t seed,
-		    double *tps, struct plume_error *err)
+/* One generation of n_prompt random tokens (at least one) and n_gen more;
+ * its metrics in *m. */
+static int gen_once(struct plume_engine *e, uint32_t n_prompt, uint32_t n_gen, uint64_t seed,
+		    struct plume_gen_metrics *m, struct plume_error *err)
 {
 	uint32_t n_vocab = plume_model_desc(plume_engine_model(e))->n_vocab;
 	uint32_t n = n_prompt ? n_prompt : 1;
@@ -57,16 +61,38 @@ static int run_once(struct plume_engine *e, uint32_t n_prompt, uint32_t n_gen, u
 	p.max_tokens = n_gen;
 	p.ignore_eog = 1;
 	rc = plume_engine_generate(e, &p, &r, err);
-	if (!rc) {
-		const struct plume_gen_metrics *m = &r.metrics;
-
-		if (n_prompt)
-			*tps = m->prefill_tps;
-		else
-			*tps = n_gen / ((m->prefill_ms + m->decode_ms) / 1e3);
-	}
+	if (!rc)
+		*m = r.metrics;
 	plume_gen_result_free(&r);
 	free(prompt);
+	return rc;
+}
+
+/* One measurement: tokens per second of a pp or tg test at depth d. */
+static int run_once(struct plume_engine *e, uint32_t n_prompt, uint32_t n_gen, uint32_t d,
+		    uint64_t seed, double *tps, struct plume_error *err)
+{
+	struct plume_gen_metrics m = {0}, m0 = {0};
+	int rc;
+
+	if (n_prompt && d) {
+		rc = gen_once(e, d, 0, seed, &m0, err);
+		if (!rc)
+			rc = gen_once(e, d + n_prompt, 0, seed, &m, err);
+		if (!rc)
+			*tps = m.prefill_ms > m0.prefill_ms
+				       ? n_prompt / ((m.prefill_ms - m0.prefill_ms) / 1e3) : 0;
+		return rc;
+	}
+	if (d) { /* n_gen decode steps after a d-token prefill */
+		rc = gen_once(e, d, n_gen + 1, seed, &m, err);
+		if (!rc)
+			*tps = m.decode_tps;
+		return rc;
+	}
+	rc = gen_once(e, n_prompt, n_gen, seed, &m, err);
+	if (!rc)
+		*tps = n_prompt ? m.prefill_tps : n_gen / ((m.prefill_ms + m.decode_ms) / 1e3);
 	return rc;
 }
 
@@ -74,8 +100,8 @@ int cmd_bench(int argc, char **argv)
 {
 	struct cli c;
 	struct plume_engine *e = NULL;
-	long pp[MAX_TESTS] = {512}, tg[MAX_TESTS] = {128};
-	int n_pp = 1, n_tg = 1, reps = 5, rc = 1, first = 1;
+	long pp[MAX_TESTS] = {512}, tg[MAX_TESTS] = {128}, dp[MAX_TESTS] = {0};
+	int n_pp = 1, n_tg = 1, n_dp = 1, reps = 5, rc = 1, first = 1;
 	struct stat st;
 	char *model = NULL;
 	char name[256];
@@ -91,9 +117,11 @@ int cmd_bench(int argc, char **argv)
 			n_tg = parse_list(c.argv[++i], tg, MAX_TESTS);
 		else if ((!strcmp(a, "-r") || !strcmp(a, "--repetitions")) && i + 1 < c.argc)
 			reps = atoi(c.argv[++i]);
+		else if ((!strcmp(a, "-d") || !strcmp(a, "--n-depth")) && i + 1 < c.argc)
+			n_dp = parse_list(c.argv[++i], dp, MAX_TESTS);
 		else
 			return cli_die("bench: unexpected argument '%s'", a);
-		if (n_pp < 0 || n_tg < 0)
+		if (n_pp < 0 || n_tg < 0 || n_dp <= 0)
 			return cli_die("bench: '%s' expects a comma-separated list of counts", a);
 	}
 	if (reps < 1 || reps > 1000)
@@ -116,17 +144,21 @@ int cmd_bench(int argc, char **argv)
 	for (int kind = 0; kind < 2; kind++) {
 		int nt = kind ? n_tg : n_pp;
 
-		for (int t = 0; t < nt; t++) {
-			uint32_t np = kind ? 0 : (uint32_t)pp[t], ng = kind ? (uint32_t)tg[t] : 0;
+		for (int t = 0; t < nt * n_dp; t++) {
+			uint32_t np = kind ? 0 : (uint32_t)pp[t / n_dp], ng = kind ? (uint32_t)tg[t / n_dp] : 0;
+			uint32_t d = (uint32_t)dp[t % n_dp];
 			double v[1000], tps;
+			char depth[32] = "";
 
 			if (!np && !ng)
 				continue;
+			if (d)
+				snprintf(depth, sizeof(depth), " @ d%u", d);
 			/* warm-up, discarded */
-			if (run_once(e, np, ng, 1, &tps, &c.err))
+			if (run_once(e, np, ng, d, 1, &tps, &c.err))
 				goto fail;
 			for (int r = 0; r < reps; r++)
-				if (run_once(e, np, ng, 2 + (uint64_t)r, &v[r], &c.err))
+				if (run_once(e, np, ng, d, 2 + (uint64_t)r, &v[r], &c.err))
 					goto fail;
 			qsort(v, (size_t)reps, sizeof(double), cmp_double);
 			tps = reps % 2 ? v[reps / 2] : (v[reps / 2 - 1] + v[reps / 2]) / 2;
@@ -137,14 +169,15 @@ int cmd_bench(int argc, char **argv)
 				       stat(model, &st) ? 0LL : (long long)st.st_size,
 				       plume_engine_plugin(e, PLUME_KIND_BACKEND)->desc.name);
 				json_string(stdout, plume_engine_device(e), strlen(plume_engine_device(e)));
-				printf(",\"threads\":%u,\"n_prompt\":%u,\"n_gen\":%u,\"repetitions\":%d,"
-				       "\"tps_median\":%.3f,\"tps_min\":%.3f,\"tps_max\":%.3f}",
-				       plume_engine_threads(e), np, ng, reps, tps, v[0], v[reps - 1]);
+				printf(",\"threads\":%u,\"n_prompt\":%u,\"n_gen\":%u,\"n_depth\":%u,"
+				       "\"repetitions\":%d,\"tps_median\":%.3f,\"tps_min\":%.3f,"
+				       "\"tps_max\":%.3f}",
+				       plume_engine_threads(e), np, ng, d, reps, tps, v[0], v[reps - 1]);
 			} else {
-				printf("| %s | %.1f MiB | %s | %u | %s%u | %.2f (min %.2f, max %.2f) |\n",
+				printf("| %s | %.1f MiB | %s | %u | %s%u%s | %.2f (min %.2f, max %.2f) |\n",
 				       name, stat(model, &st) ? 0.0 : st.st_size / 1048576.0,
 				       plume_engine_plugin(e, PLUME_KIND_BACKEND)->desc.name,
-				       plume_engine_threads(e), np ? "pp" : "tg", np ? np : ng, tps,
+				       plume_engine_threads(e), np ? "pp" : "tg", np ? np : ng, depth, tps,
 				       v[0], v[reps - 1]);
 			}
 			fflush(stdout);

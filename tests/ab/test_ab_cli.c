@@ -1,4 +1,4 @@
-/* plume ab and plume perplexity through the built binary on the default
+/* plume ab, plume perplexity and plume bench through the built binary on the default
  * model (2 threads, few prompts, few tokens): identical arms differ on
  * nothing; sampling at temperature 3 loses log-probability with an interval
  * that excludes zero; one invocation twice gives the same JSON apart from
@@ -401,4 +401,35 @@ Test(ab_cli, bad_input_is_one_error_line)
 	expect_error(a, "needs at least 1024");
 	expect_error("perplexity -f /nonexistent/t.txt", "/nonexistent/t.txt");
 	expect_error("perplexity -f x --ctx 0", "--ctx");
+	expect_error("bench -p 8 -d x", "comma-separated");
+}
+
+/* plume bench --json: one entry per test and depth (llama-bench's layout),
+ * each with a positive median between its min and max. */
+Test(ab_cli, bench_reports_every_test_and_depth)
+{
+	const char *tests[][3] = {{"\"n_prompt\":32,\"n_gen\":0,\"n_depth\":0"},
+				  {"\"n_prompt\":32,\"n_gen\":0,\"n_depth\":48"},
+				  {"\"n_prompt\":0,\"n_gen\":4,\"n_depth\":0"},
+				  {"\"n_prompt\":0,\"n_gen\":4,\"n_depth\":48"}};
+	char *json;
+	int entries = 0;
+
+	need_model();
+	cr_assert_eq(plume("bench -p 32 -n 4 -d 0,48 -r 3 --json", tmp_path("bench.json")), 0);
+	json = slurp(tmp_path("bench.json"));
+	for (const char *c = json; (c = strstr(c, "\"tps_median\"")); c++)
+		entries++;
+	cr_assert_eq(entries, 4, "%s", json);
+	for (int i = 0; i < 4; i++) {
+		const char *e = strstr(json, tests[i][0]);
+		double med, lo, hi;
+
+		cr_assert_not_null(e, "no entry %s in %s", tests[i][0], json);
+		med = field(e, "tps_median");
+		lo = field(e, "tps_min");
+		hi = field(e, "tps_max");
+		cr_expect(med > 0 && lo <= med && med <= hi, "%s: %g %g %g", tests[i][0], lo, med, hi);
+	}
+	free(json);
 }
