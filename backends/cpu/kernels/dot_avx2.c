@@ -2,6 +2,8 @@
  * 16-bit/32-bit lanes, per-block scaling in float, in the lane and summation
  * order of llama.cpp's x86 kernels). Built with target
  * attributes and chosen at run time, so the binary runs on any x86-64. */
+#include <math.h>
+
 #include "kernels_impl.h"
 
 #if defined(__x86_64__)
@@ -144,6 +146,53 @@ AVX2 static float dot_q6_k(int64_t n, const void *w, const void *a)
 	return hsum8(acc);
 }
 
+/* Q5_K in llama.cpp's AVX2 order: per block 8 int32 lanes, lane i the sum
+ * over the eight sub-blocks of scale * (products at bytes 4i..4i+3 of the
+ * sub-block), one fma with d = d_a * d_w; the mins as one exact integer per
+ * block folded into a float with -d_a * dmin; 8-lane sum plus that at the
+ * end. */
+AVX2 static float dot_q5_k(int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	__m256 acc = _mm256_setzero_ps();
+	float summs = 0.0f;
+	const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
+
+	for (int64_t b = 0; b < n / 256; b++, x += 176, y += 292) {
+		const int8_t *q8 = (const int8_t *)(y + 4);
+		__m256i qh = _mm256_loadu_si256((const __m256i *)(x + 16)), sumi = _mm256_setzero_si256();
+		int16_t bs[16];
+		int sc[8], m[8], msum = 0;
+		float yd, d, dmin;
+
+		memcpy(&yd, y, 4);
+		memcpy(bs, y + 260, 32);
+		d = yd * hf(x);
+		dmin = -yd * hf(x + 2);
+		for (int k = 0; k < 8; k++) {
+			cpu_k_scale_min(x + 4, k, &sc[k], &m[k]);
+			msum += m[k] * (bs[2 * k] + bs[2 * k + 1]);
+		}
+		summs = fmaf(dmin, (float)msum, summs);
+		for (int j = 0; j < 4; j++) {
+			__m256i q5 = _mm256_loadu_si256((const __m256i *)(x + 48 + 32 * j));
+			__m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one);
+			__m256i h1 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one);
+			__m256i lo = _mm256_add_epi8(_mm256_and_si256(q5, m4), _mm256_slli_epi16(h0, 4));
+			__m256i hi = _mm256_add_epi8(_mm256_and_si256(_mm256_srli_epi16(q5, 4), m4),
+						     _mm256_slli_epi16(h1, 4));
+			__m256i p0 = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j]),
+						       _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * j))));
+			__m256i p1 = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j + 1]),
+						       _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * j + 32))));
+
+			sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+		}
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+	}
+	return hsum8(acc) + summs;
+}
+
 AVX2 static float dot_f32(int64_t n, const void *w, const void *a)
 {
 	const float *x = w, *y = a;
@@ -262,8 +311,10 @@ cpu_dot_fn cpu_dot_avx2(uint32_t t)
 	case PLUME_DTYPE_Q4_0: return dot_q4_0;
 	case PLUME_DTYPE_Q4_1: return dot_q4_1;
 	case PLUME_DTYPE_Q5_0: return dot_q5_0;
+	case PLUME_DTYPE_Q5_1: return dot_q5_1;
 	case PLUME_DTYPE_Q8_0: return dot_q8_0;
 	case PLUME_DTYPE_Q4_K: return dot_q4_k;
+	case PLUME_DTYPE_Q5_K: return dot_q5_k;
 	case PLUME_DTYPE_Q6_K: return dot_q6_k;
 	case PLUME_DTYPE_F32: return dot_f32;
 	case PLUME_DTYPE_F16: return dot_f16;

@@ -176,6 +176,7 @@ cpu_dot_fn cpu_dot_avx512(uint32_t t)
 	case PLUME_DTYPE_Q4_0: return vnni_dot_q4_0;
 	case PLUME_DTYPE_Q4_1: return vnni_dot_q4_1;
 	case PLUME_DTYPE_Q5_0: return vnni_dot_q5_0;
+	case PLUME_DTYPE_Q5_1: return vnni_dot_q5_1;
 	case PLUME_DTYPE_Q8_0: return vnni_dot_q8_0;
 	case PLUME_DTYPE_F32: return dot_f32;
 	case PLUME_DTYPE_F16: return dot_f16;

@@ -113,6 +113,26 @@ TGT static float Q32_FN(dot_q5_0)(int64_t n, const void *w, const void *a)
 	return Q32_FN(hsum8)(acc);
 }
 
+/* Q5_1: the nibble | fifth bit << 4 (unsigned), times d_w * d_a per block,
+ * plus the m_w * s_a terms summed apart (as dot_q4_1) */
+TGT static float Q32_FN(dot_q5_1)(int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	__m256 acc = _mm256_setzero_ps();
+	float summs = 0;
+
+	for (int64_t b = 0; b < n / 32; b++, x += 24, y += 36) {
+		__m256i hi = _mm256_and_si256(Q32_FN(bits_to_bytes)(x + 4), _mm256_set1_epi8(0x10));
+		__m256i qx = _mm256_or_si256(Q32_FN(nibbles)(x + 8), hi);
+		__m256i qy = _mm256_loadu_si256((const __m256i *)(y + 4));
+		__m256 d = _mm256_mul_ps(_mm256_set1_ps(Q32_FN(hf)(x)), _mm256_set1_ps(Q32_FN(hf)(y)));
+
+		summs += Q32_FN(hf)(x + 2) * Q32_FN(hf)(y + 2);
+		acc = _mm256_fmadd_ps(Q32_FN(mul_sum_us8)(qx, qy), d, acc);
+	}
+	return Q32_FN(hsum8)(acc) + summs;
+}
+
 TGT static float Q32_FN(dot_q8_0)(int64_t n, const void *w, const void *a)
 {
 	const uint8_t *x = w, *y = a;
