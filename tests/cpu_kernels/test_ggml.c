@@ -22,8 +22,9 @@ static int follows_llama_order(uint32_t t, int isa)
 	if (t == PLUME_DTYPE_F32 || t == PLUME_DTYPE_F16) /* llama.cpp built for AVX-512 */
 		return isa == CPU_ISA_AVX512;
 	return t == PLUME_DTYPE_Q4_0 || t == PLUME_DTYPE_Q4_1 || t == PLUME_DTYPE_Q5_0 ||
-	       t == PLUME_DTYPE_Q5_1 || t == PLUME_DTYPE_Q8_0 || t == PLUME_DTYPE_Q4_K ||
-	       t == PLUME_DTYPE_Q5_K || t == PLUME_DTYPE_Q6_K;
+	       t == PLUME_DTYPE_Q5_1 || t == PLUME_DTYPE_Q8_0 || t == PLUME_DTYPE_Q2_K ||
+	       t == PLUME_DTYPE_Q3_K || t == PLUME_DTYPE_Q4_K || t == PLUME_DTYPE_Q5_K ||
+	       t == PLUME_DTYPE_Q6_K;
 }
 
 Test(cpu_kernels, quantizers_and_dots_equal_llama_cpp_library)

@@ -193,6 +193,93 @@ AVX2 static float dot_q5_k(int64_t n, const void *w, const void *a)
 	return hsum8(acc) + summs;
 }
 
+/* Q2_K in llama.cpp's AVX2 order: per block first the mins, 8 int32 lanes
+ * of min * bsum (two 16-element groups a lane) folded with -d_a * dmin, then
+ * the scaled sums in the lanes of dot_q3_k folded with d_a * d, both into
+ * one 8-lane accumulator; the lanes summed at the end. */
+AVX2 static float dot_q2_k(int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	__m256 acc = _mm256_setzero_ps();
+	const __m256i m3 = _mm256_set1_epi8(3);
+
+	for (int64_t b = 0; b < n / 256; b++, x += 84, y += 292) {
+		const int8_t *q8 = (const int8_t *)(y + 4);
+		__m128i sm = _mm_loadu_si128((const __m128i *)x);
+		__m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(sm, _mm_set1_epi8(15)));
+		__m256i mn16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sm, 4), _mm_set1_epi8(15)));
+		__m256i prod = _mm256_madd_epi16(mn16, _mm256_loadu_si256((const __m256i *)(y + 260)));
+		__m256i sumi = _mm256_setzero_si256();
+		int16_t sc[16];
+		float yd;
+
+		memcpy(&yd, y, 4);
+		_mm256_storeu_si256((__m256i *)sc, sc16);
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(-yd * hf(x + 82)), _mm256_cvtepi32_ps(prod), acc);
+		for (int j = 0; j < 2; j++) {
+			__m256i q2 = _mm256_loadu_si256((const __m256i *)(x + 16 + 32 * j));
+
+			for (int k = 0; k < 4; k++) {
+				int g = 8 * j + 2 * k;
+				__m256i v = _mm256_and_si256(_mm256_srli_epi16(q2, 2 * k), m3);
+				__m256i p = _mm256_maddubs_epi16(v, _mm256_loadu_si256((const __m256i *)(q8 + 128 * j + 32 * k)));
+				__m256i scv = _mm256_set_m128i(_mm_set1_epi16(sc[g + 1]), _mm_set1_epi16(sc[g]));
+
+				sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(scv, p));
+			}
+		}
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(yd * hf(x + 80)), _mm256_cvtepi32_ps(sumi), acc);
+	}
+	return hsum8(acc);
+}
+
+/* Q3_K in llama.cpp's AVX2 order: per block 8 int32 lanes, lane i the sum
+ * over the 16 groups of 16 of scale * (products at bytes 4i..4i+3 of each
+ * 32-element run; a run's first 16 bytes take one scale, the next 16 the
+ * next), one fma with d = d_a * d_w, the 8 lanes summed at the end. */
+AVX2 static float dot_q3_k(int64_t n, const void *w, const void *a)
+{
+	const uint8_t *x = w, *y = a;
+	__m256 acc = _mm256_setzero_ps();
+	const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+
+	for (int64_t b = 0; b < n / 256; b++, x += 110, y += 292) {
+		const int8_t *q8 = (const int8_t *)(y + 4);
+		const uint8_t *S = x + 96;
+		__m256i hm = _mm256_loadu_si256((const __m256i *)x), sumi = _mm256_setzero_si256();
+		int sc[16];
+		float yd;
+
+		memcpy(&yd, y, 4);
+		for (int i = 0; i < 16; i++) {
+			int lo = i < 8 ? S[i] & 15 : S[i - 8] >> 4;
+			int hi = (S[8 + (i & 3)] >> (2 * (i >> 2))) & 3;
+
+			sc[i] = (lo | hi << 4) - 32;
+		}
+		for (int j = 0; j < 2; j++) {
+			__m256i q3 = _mm256_loadu_si256((const __m256i *)(x + 32 + 32 * j));
+
+			for (int k = 0; k < 4; k++) {
+				int g = 8 * j + 2 * k;
+				__m256i low = _mm256_and_si256(_mm256_srli_epi16(q3, 2 * k), m3);
+				__m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * j + k), one);
+				/* low - 4 where the high bit is clear: -4..3 */
+				__m256i v = _mm256_sub_epi8(_mm256_add_epi8(low, _mm256_slli_epi16(hb, 2)),
+							    _mm256_set1_epi8(4));
+				__m256i q = _mm256_loadu_si256((const __m256i *)(q8 + 128 * j + 32 * k));
+				__m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(v, v), _mm256_sign_epi8(q, v));
+				__m256i scv = _mm256_set_m128i(_mm_set1_epi16((short)sc[g + 1]),
+							       _mm_set1_epi16((short)sc[g]));
+
+				sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(scv, p));
+			}
+		}
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(yd * hf(x + 108)), _mm256_cvtepi32_ps(sumi), acc);
+	}
+	return hsum8(acc);
+}
+
 AVX2 static float dot_f32(int64_t n, const void *w, const void *a)
 {
 	const float *x = w, *y = a;
@@ -313,6 +400,8 @@ cpu_dot_fn cpu_dot_avx2(uint32_t t)
 	case PLUME_DTYPE_Q5_0: return dot_q5_0;
 	case PLUME_DTYPE_Q5_1: return dot_q5_1;
 	case PLUME_DTYPE_Q8_0: return dot_q8_0;
+	case PLUME_DTYPE_Q2_K: return dot_q2_k;
+	case PLUME_DTYPE_Q3_K: return dot_q3_k;
 	case PLUME_DTYPE_Q4_K: return dot_q4_k;
 	case PLUME_DTYPE_Q5_K: return dot_q5_k;
 	case PLUME_DTYPE_Q6_K: return dot_q6_k;
