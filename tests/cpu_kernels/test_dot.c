@@ -308,3 +308,44 @@ Test(cpu_kernels, q4_k_repacked_orders_stay_within_tolerance)
 	free(x);
 	free(y);
 }
+
+/* The tiled K-quant order takes exact integer block sums (portable, AVX2 or
+ * AVX-512 ways of computing them) through the same float steps: identical
+ * bits on every ISA. */
+Test(cpu_kernels, tiled_k_quant_order_is_identical_on_every_isa)
+{
+	static const uint32_t types[] = {PLUME_DTYPE_Q3_K, PLUME_DTYPE_Q4_K, PLUME_DTYPE_Q5_K,
+					 PLUME_DTYPE_Q6_K};
+	int isas[3], n_isa = kt_isas(isas);
+	const int64_t k = 1024;
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		uint32_t t = types[i], at = cpu_vec_dot_type(t);
+		size_t wr = cpu_row_bytes(t, k), ar = cpu_row_bytes(at, k);
+		uint8_t *w = malloc(wr), *a = malloc(ar);
+		float *x = malloc(k * 4), ref = 0;
+		uint64_t s = 313 + i;
+
+		cr_assert(w && a && x);
+		for (int rep = 0; rep < 8; rep++) {
+			kt_random_row(t, k, &s, w);
+			for (int64_t j = 0; j < k; j++)
+				x[j] = kt_randf(&s);
+			cpu_quantize_row(at, x, a, k);
+			for (int q = 0; q < n_isa; q++) {
+				float v;
+
+				cpu_kernels_force(isas[q]);
+				v = cpu_vec_dot_kq_tiled(t, k, w, a);
+				if (q == 0)
+					ref = v;
+				cr_assert_eq(v, ref, "%s %s: %a, scalar %a", kt_type_name(t),
+					     isa_name(isas[q]), v, ref);
+			}
+		}
+		free(w);
+		free(a);
+		free(x);
+	}
+	cpu_kernels_force(CPU_ISA_AUTO);
+}

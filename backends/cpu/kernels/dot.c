@@ -463,7 +463,8 @@ FMA_CLONES static float kq_tiled(uint32_t t, int64_t n, const void *w, const voi
 
 		switch (t) {
 		case PLUME_DTYPE_Q3_K:
-			r = (float)q3k_block_sum(x, y) * h2f(x + 108);
+			isum = isa_in_use >= CPU_ISA_AVX2 ? cpu_q3k_sum_avx2(x, y) : q3k_block_sum(x, y);
+			r = (float)isum * h2f(x + 108);
 			break;
 		case PLUME_DTYPE_Q6_K:
 			isum = isa_in_use >= CPU_ISA_AVX2 ? cpu_q6k_sum_avx2(x, y) : q6k_block_sum(x, y);
@@ -472,12 +473,16 @@ FMA_CLONES static float kq_tiled(uint32_t t, int64_t n, const void *w, const voi
 		default: { /* Q4_K, Q5_K */
 			int32_t is[4], ms[4];
 
-			if (t == PLUME_DTYPE_Q4_K)
-				q4k_pair_sums(x, y, is, ms);
-			else
-				q45k_pair_sums(x, y, 1, is, ms);
-			isum = is[0] + is[1] + is[2] + is[3];
-			msum = ms[0] + ms[1] + ms[2] + ms[3];
+			if (t == PLUME_DTYPE_Q5_K && isa_in_use >= CPU_ISA_AVX2) {
+				cpu_q5k_sums_avx2(x, y, &isum, &msum);
+			} else {
+				if (t == PLUME_DTYPE_Q4_K)
+					q4k_pair_sums(x, y, is, ms);
+				else
+					q45k_pair_sums(x, y, 1, is, ms);
+				isum = is[0] + is[1] + is[2] + is[3];
+				msum = ms[0] + ms[1] + ms[2] + ms[3];
+			}
 			r = fmaf(-h2f(x + 2), (float)msum, (float)isum * h2f(x));
 			break;
 		}

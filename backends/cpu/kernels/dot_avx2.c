@@ -146,49 +146,65 @@ AVX2 static float dot_q6_k(int64_t n, const void *w, const void *a)
 	return hsum8(acc);
 }
 
-/* Q5_K in llama.cpp's AVX2 order: per block 8 int32 lanes, lane i the sum
- * over the eight sub-blocks of scale * (products at bytes 4i..4i+3 of the
- * sub-block), one fma with d = d_a * d_w; the mins as one exact integer per
- * block folded into a float with -d_a * dmin; 8-lane sum plus that at the
- * end. */
+/* The 8 lanes of one Q5_K block (exact integers), lane i the sum over the
+ * eight sub-blocks of scale * (products at bytes 4i..4i+3 of the
+ * sub-block), and its min sum (min * bsum, exact). */
+AVX2 static inline __m256i q5k_lanes(const uint8_t *x, const uint8_t *y, int *msum)
+{
+	const int8_t *q8 = (const int8_t *)(y + 4);
+	const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
+	__m256i qh = _mm256_loadu_si256((const __m256i *)(x + 16)), sumi = _mm256_setzero_si256();
+	int16_t bs[16];
+	int sc[8], m[8];
+
+	memcpy(bs, y + 260, 32);
+	*msum = 0;
+	for (int k = 0; k < 8; k++) {
+		cpu_k_scale_min(x + 4, k, &sc[k], &m[k]);
+		*msum += m[k] * (bs[2 * k] + bs[2 * k + 1]);
+	}
+	for (int j = 0; j < 4; j++) {
+		__m256i q5 = _mm256_loadu_si256((const __m256i *)(x + 48 + 32 * j));
+		__m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one);
+		__m256i h1 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one);
+		__m256i lo = _mm256_add_epi8(_mm256_and_si256(q5, m4), _mm256_slli_epi16(h0, 4));
+		__m256i hi = _mm256_add_epi8(_mm256_and_si256(_mm256_srli_epi16(q5, 4), m4),
+					     _mm256_slli_epi16(h1, 4));
+		__m256i p0 = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j]),
+					       _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * j))));
+		__m256i p1 = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j + 1]),
+					       _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * j + 32))));
+
+		sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+	}
+	return sumi;
+}
+
+AVX2 void cpu_q5k_sums_avx2(const uint8_t *x, const uint8_t *y, int32_t *isum, int32_t *msum)
+{
+	int m;
+
+	*isum = hsum_i32x8(q5k_lanes(x, y, &m));
+	*msum = m;
+}
+
+/* Q5_K in llama.cpp's AVX2 order: the lanes above, one fma per block with
+ * d = d_a * d_w; the min sum folded into a float with -d_a * dmin; the
+ * 8-lane sum plus that at the end. */
 AVX2 static float dot_q5_k(int64_t n, const void *w, const void *a)
 {
 	const uint8_t *x = w, *y = a;
 	__m256 acc = _mm256_setzero_ps();
 	float summs = 0.0f;
-	const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
 
 	for (int64_t b = 0; b < n / 256; b++, x += 176, y += 292) {
-		const int8_t *q8 = (const int8_t *)(y + 4);
-		__m256i qh = _mm256_loadu_si256((const __m256i *)(x + 16)), sumi = _mm256_setzero_si256();
-		int16_t bs[16];
-		int sc[8], m[8], msum = 0;
-		float yd, d, dmin;
+		float yd;
+		int msum;
+		__m256i sumi = q5k_lanes(x, y, &msum);
 
 		memcpy(&yd, y, 4);
-		memcpy(bs, y + 260, 32);
-		d = yd * hf(x);
-		dmin = -yd * hf(x + 2);
-		for (int k = 0; k < 8; k++) {
-			cpu_k_scale_min(x + 4, k, &sc[k], &m[k]);
-			msum += m[k] * (bs[2 * k] + bs[2 * k + 1]);
-		}
-		summs = fmaf(dmin, (float)msum, summs);
-		for (int j = 0; j < 4; j++) {
-			__m256i q5 = _mm256_loadu_si256((const __m256i *)(x + 48 + 32 * j));
-			__m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one);
-			__m256i h1 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one);
-			__m256i lo = _mm256_add_epi8(_mm256_and_si256(q5, m4), _mm256_slli_epi16(h0, 4));
-			__m256i hi = _mm256_add_epi8(_mm256_and_si256(_mm256_srli_epi16(q5, 4), m4),
-						     _mm256_slli_epi16(h1, 4));
-			__m256i p0 = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j]),
-						       _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * j))));
-			__m256i p1 = _mm256_madd_epi16(_mm256_set1_epi16((short)sc[2 * j + 1]),
-						       _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * j + 32))));
-
-			sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
-		}
-		acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+		summs = fmaf(-yd * hf(x + 2), (float)msum, summs);
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(yd * hf(x)), _mm256_cvtepi32_ps(sumi), acc);
 	}
 	return hsum8(acc) + summs;
 }
@@ -233,49 +249,62 @@ AVX2 static float dot_q2_k(int64_t n, const void *w, const void *a)
 	return hsum8(acc);
 }
 
-/* Q3_K in llama.cpp's AVX2 order: per block 8 int32 lanes, lane i the sum
- * over the 16 groups of 16 of scale * (products at bytes 4i..4i+3 of each
- * 32-element run; a run's first 16 bytes take one scale, the next 16 the
- * next), one fma with d = d_a * d_w, the 8 lanes summed at the end. */
+/* The 8 lanes of one Q3_K block (exact integers): lane i the sum over the
+ * 16 groups of 16 of scale * (products at bytes 4i..4i+3 of each 32-element
+ * run; a run's first 16 bytes take one scale, the next 16 the next). */
+AVX2 static inline __m256i q3k_lanes(const uint8_t *x, const uint8_t *y)
+{
+	const int8_t *q8 = (const int8_t *)(y + 4);
+	const uint8_t *S = x + 96;
+	const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+	__m256i hm = _mm256_loadu_si256((const __m256i *)x), sumi = _mm256_setzero_si256();
+	int sc[16];
+
+	for (int i = 0; i < 16; i++) {
+		int lo = i < 8 ? S[i] & 15 : S[i - 8] >> 4;
+		int hi = (S[8 + (i & 3)] >> (2 * (i >> 2))) & 3;
+
+		sc[i] = (lo | hi << 4) - 32;
+	}
+	for (int j = 0; j < 2; j++) {
+		__m256i q3 = _mm256_loadu_si256((const __m256i *)(x + 32 + 32 * j));
+
+		for (int k = 0; k < 4; k++) {
+			int g = 8 * j + 2 * k;
+			__m256i low = _mm256_and_si256(_mm256_srli_epi16(q3, 2 * k), m3);
+			__m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * j + k), one);
+			/* low - 4 where the high bit is clear: -4..3 */
+			__m256i v = _mm256_sub_epi8(_mm256_add_epi8(low, _mm256_slli_epi16(hb, 2)),
+						    _mm256_set1_epi8(4));
+			__m256i q = _mm256_loadu_si256((const __m256i *)(q8 + 128 * j + 32 * k));
+			__m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(v, v), _mm256_sign_epi8(q, v));
+			__m256i scv = _mm256_set_m128i(_mm_set1_epi16((short)sc[g + 1]),
+						       _mm_set1_epi16((short)sc[g]));
+
+			sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(scv, p));
+		}
+	}
+	return sumi;
+}
+
+AVX2 int32_t cpu_q3k_sum_avx2(const uint8_t *x, const uint8_t *y)
+{
+	return hsum_i32x8(q3k_lanes(x, y));
+}
+
+/* Q3_K in llama.cpp's AVX2 order: the lanes above, one fma per block with
+ * d = d_a * d_w, the 8 lanes summed at the end. */
 AVX2 static float dot_q3_k(int64_t n, const void *w, const void *a)
 {
 	const uint8_t *x = w, *y = a;
 	__m256 acc = _mm256_setzero_ps();
-	const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
 
 	for (int64_t b = 0; b < n / 256; b++, x += 110, y += 292) {
-		const int8_t *q8 = (const int8_t *)(y + 4);
-		const uint8_t *S = x + 96;
-		__m256i hm = _mm256_loadu_si256((const __m256i *)x), sumi = _mm256_setzero_si256();
-		int sc[16];
 		float yd;
 
 		memcpy(&yd, y, 4);
-		for (int i = 0; i < 16; i++) {
-			int lo = i < 8 ? S[i] & 15 : S[i - 8] >> 4;
-			int hi = (S[8 + (i & 3)] >> (2 * (i >> 2))) & 3;
-
-			sc[i] = (lo | hi << 4) - 32;
-		}
-		for (int j = 0; j < 2; j++) {
-			__m256i q3 = _mm256_loadu_si256((const __m256i *)(x + 32 + 32 * j));
-
-			for (int k = 0; k < 4; k++) {
-				int g = 8 * j + 2 * k;
-				__m256i low = _mm256_and_si256(_mm256_srli_epi16(q3, 2 * k), m3);
-				__m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * j + k), one);
-				/* low - 4 where the high bit is clear: -4..3 */
-				__m256i v = _mm256_sub_epi8(_mm256_add_epi8(low, _mm256_slli_epi16(hb, 2)),
-							    _mm256_set1_epi8(4));
-				__m256i q = _mm256_loadu_si256((const __m256i *)(q8 + 128 * j + 32 * k));
-				__m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(v, v), _mm256_sign_epi8(q, v));
-				__m256i scv = _mm256_set_m128i(_mm_set1_epi16((short)sc[g + 1]),
-							       _mm_set1_epi16((short)sc[g]));
-
-				sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(scv, p));
-			}
-		}
-		acc = _mm256_fmadd_ps(_mm256_set1_ps(yd * hf(x + 108)), _mm256_cvtepi32_ps(sumi), acc);
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(yd * hf(x + 108)), _mm256_cvtepi32_ps(q3k_lanes(x, y)),
+				      acc);
 	}
 	return hsum8(acc);
 }
@@ -480,5 +509,19 @@ cpu_wdot4_fn cpu_wdot4_avx2(uint32_t t)
 {
 	(void)t;
 	return NULL;
+}
+
+int32_t cpu_q3k_sum_avx2(const uint8_t *x, const uint8_t *y)
+{
+	(void)x;
+	(void)y;
+	return 0;
+}
+
+void cpu_q5k_sums_avx2(const uint8_t *x, const uint8_t *y, int32_t *isum, int32_t *msum)
+{
+	(void)x;
+	(void)y;
+	*isum = *msum = 0;
 }
 #endif

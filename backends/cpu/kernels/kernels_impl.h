@@ -43,6 +43,10 @@ cpu_dot4_fn cpu_dot8_avx512(uint32_t wtype);
  * min * bsum in msum[4]; Q6_K over the block, scale * (q - 32) * q8. */
 void cpu_q4k_sums_avx2(const uint8_t *x, const uint8_t *y, int32_t isum[4], int32_t msum[4]);
 int32_t cpu_q6k_sum_avx2(const uint8_t *x, const uint8_t *y);
+/* Q3_K: sum of scale * q * q8 over the block; Q5_K: that sum (isum) and
+ * the sum of min * bsum (msum). AVX2, exact. */
+int32_t cpu_q3k_sum_avx2(const uint8_t *x, const uint8_t *y);
+void cpu_q5k_sums_avx2(const uint8_t *x, const uint8_t *y, int32_t *isum, int32_t *msum);
 /* cpu_q6k_sum_avx2 for four activation rows a_stride bytes apart. */
 void cpu_q6k_sums4_avx2(const uint8_t *x, const uint8_t *y, size_t a_stride, int32_t out[4]);
 /* cpu_q4k_sums_avx2 for four activation rows a_stride bytes apart. */

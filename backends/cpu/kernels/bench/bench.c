@@ -165,8 +165,10 @@ static double time_gemm(struct job *base, int n_th)
 int main(int argc, char **argv)
 {
 	static const uint32_t types[] = {PLUME_DTYPE_F32, PLUME_DTYPE_F16, PLUME_DTYPE_Q4_0,
-		PLUME_DTYPE_Q4_1, PLUME_DTYPE_Q5_0, PLUME_DTYPE_Q8_0, PLUME_DTYPE_Q4_K, PLUME_DTYPE_Q6_K};
-	static const char *names[] = {"f32", "f16", "q4_0", "q4_1", "q5_0", "q8_0", "q4_k", "q6_k"};
+		PLUME_DTYPE_Q4_1, PLUME_DTYPE_Q5_0, PLUME_DTYPE_Q5_1, PLUME_DTYPE_Q8_0, PLUME_DTYPE_Q2_K,
+		PLUME_DTYPE_Q3_K, PLUME_DTYPE_Q4_K, PLUME_DTYPE_Q5_K, PLUME_DTYPE_Q6_K};
+	static const char *names[] = {"f32", "f16", "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q2_k",
+				      "q3_k", "q4_k", "q5_k", "q6_k"};
 	int64_t k, n_out;
 
 	if (argc > 1 && !strcmp(argv[1], "--bandwidth")) {
