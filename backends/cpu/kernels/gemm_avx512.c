@@ -756,40 +756,72 @@ TGT int64_t cpu_gemv_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes,
 	return o - o0;
 }
 
-TGT int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
-				int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
-				float *y, int64_t ldy)
-{
-	int64_t nb = k / 256, ng = n_tok / 4;
-	size_t pbytes = (size_t)ng * (size_t)nb * sizeof(struct q4k_prep);
-	struct q4k_prep *p;
-	struct q4k_wblk *wb;
+/* Groups of four activation rows against K-quant weights: per 16 output
+ * rows the weight blocks are prepared once (wprep) and reused by every
+ * group (row4). aprep: per group, nb activation block preparations of
+ * aprep_bytes each (or NULL). */
+typedef void (*kq_wprep_fn)(int64_t nb, const uint8_t *x, void *w);
+typedef void (*kq_row4_fn)(int64_t nb, const uint8_t *x, const void *w, const uint8_t *A,
+			   size_t act_row, const void *aprep, float *out);
 
-	if (k % 256 || ng == 0)
+static int64_t kq_groups4(kq_wprep_fn wprep, kq_row4_fn row4, size_t wblk_bytes, int64_t nb,
+			  const uint8_t *W, size_t w_row_bytes, int64_t o0, int64_t o1,
+			  const uint8_t *A, size_t act_row_bytes, int64_t ng, const uint8_t *aprep,
+			  size_t aprep_bytes, float *y, int64_t ldy)
+{
+	uint8_t *wb = kalloc(16 * (size_t)nb * wblk_bytes);
+
+	if (!wb)
 		return 0;
-	p = kalloc(((pbytes + 63) & ~(size_t)63) + 16 * (size_t)nb * sizeof(*wb));
-	if (!p)
-		return 0;
-	wb = (struct q4k_wblk *)((uint8_t *)p + ((pbytes + 63) & ~(size_t)63));
-	for (int64_t g = 0; g < ng; g++)
-		q4k_prepare(nb, A + (size_t)(4 * g) * act_row_bytes, act_row_bytes, p + g * nb);
 	for (int64_t ob = o0; ob < o1; ob += 16) {
 		int64_t oe = ob + 16 < o1 ? ob + 16 : o1;
 
 		for (int64_t o = ob; o < oe; o++)
-			q4k_wprep(nb, W + (size_t)o * w_row_bytes, wb + (o - ob) * nb);
+			wprep(nb, W + (size_t)o * w_row_bytes, wb + (size_t)(o - ob) * nb * wblk_bytes);
 		for (int64_t g = 0; g < ng; g++)
 			for (int64_t o = ob; o < oe; o++) {
 				float r[4];
 
-				q4k_row4(nb, W + (size_t)o * w_row_bytes, wb + (o - ob) * nb,
-					 A + (size_t)(4 * g) * act_row_bytes, act_row_bytes, p + g * nb, r);
+				row4(nb, W + (size_t)o * w_row_bytes, wb + (size_t)(o - ob) * nb * wblk_bytes,
+				     A + (size_t)(4 * g) * act_row_bytes, act_row_bytes,
+				     aprep ? aprep + (size_t)g * nb * aprep_bytes : NULL, r);
 				for (int i = 0; i < 4; i++)
 					y[(4 * g + i) * ldy + o] = r[i];
 			}
 	}
-	free(p);
+	free(wb);
 	return 4 * ng;
+}
+
+TGT static void q4k_wprep_v(int64_t nb, const uint8_t *x, void *w)
+{
+	q4k_wprep(nb, x, w);
+}
+
+TGT static void q4k_row4_v(int64_t nb, const uint8_t *x, const void *w, const uint8_t *A,
+			   size_t act_row, const void *aprep, float *out)
+{
+	q4k_row4(nb, x, w, A, act_row, aprep, out);
+}
+
+TGT int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+				int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
+				float *y, int64_t ldy)
+{
+	int64_t nb = k / 256, ng = n_tok / 4, done;
+	struct q4k_prep *p;
+
+	if (k % 256 || ng == 0)
+		return 0;
+	p = kalloc((size_t)ng * (size_t)nb * sizeof(*p));
+	if (!p)
+		return 0;
+	for (int64_t g = 0; g < ng; g++)
+		q4k_prepare(nb, A + (size_t)(4 * g) * act_row_bytes, act_row_bytes, p + g * nb);
+	done = kq_groups4(q4k_wprep_v, q4k_row4_v, sizeof(struct q4k_wblk), nb, W, w_row_bytes, o0, o1,
+			  A, act_row_bytes, ng, (const uint8_t *)p, sizeof(*p), y, ldy);
+	free(p);
+	return done;
 }
 
 /* ---- Q6_K in llama.cpp's tiled order (8 or more activation rows) -------
@@ -876,35 +908,26 @@ TGT static void q6k_row4(int64_t nb, const uint8_t *x, const struct q6k_wblk *w,
 	_mm_storeu_ps(out, acc);
 }
 
+TGT static void q6k_wprep_v(int64_t nb, const uint8_t *x, void *w)
+{
+	q6k_wprep(nb, x, w);
+}
+
+TGT static void q6k_row4_v(int64_t nb, const uint8_t *x, const void *w, const uint8_t *A,
+			   size_t act_row, const void *aprep, float *out)
+{
+	(void)aprep;
+	q6k_row4(nb, x, w, A, act_row, out);
+}
+
 TGT int64_t cpu_gemm_q6k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
 				int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
 				float *y, int64_t ldy)
 {
-	int64_t nb = k / 256, ng = n_tok / 4;
-	struct q6k_wblk *wb;
-
-	if (k % 256 || ng == 0)
+	if (k % 256 || n_tok < 4)
 		return 0;
-	wb = kalloc(16 * (size_t)nb * sizeof(*wb));
-	if (!wb)
-		return 0;
-	for (int64_t ob = o0; ob < o1; ob += 16) {
-		int64_t oe = ob + 16 < o1 ? ob + 16 : o1;
-
-		for (int64_t o = ob; o < oe; o++)
-			q6k_wprep(nb, W + (size_t)o * w_row_bytes, wb + (o - ob) * nb);
-		for (int64_t g = 0; g < ng; g++)
-			for (int64_t o = ob; o < oe; o++) {
-				float r[4];
-
-				q6k_row4(nb, W + (size_t)o * w_row_bytes, wb + (o - ob) * nb,
-					 A + (size_t)(4 * g) * act_row_bytes, act_row_bytes, r);
-				for (int i = 0; i < 4; i++)
-					y[(4 * g + i) * ldy + o] = r[i];
-			}
-	}
-	free(wb);
-	return 4 * ng;
+	return kq_groups4(q6k_wprep_v, q6k_row4_v, sizeof(struct q6k_wblk), k / 256, W, w_row_bytes,
+			  o0, o1, A, act_row_bytes, n_tok / 4, NULL, 0, y, ldy);
 }
 #else
 int64_t cpu_gemv_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
