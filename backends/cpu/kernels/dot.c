@@ -643,6 +643,9 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 			int64_t t4 = wtype == PLUME_DTYPE_Q6_K
 					     ? cpu_gemm_q6k_avx512(k, W, w_row_bytes, o0, o1, A, act_row_bytes,
 								   n_tok, y, ldy)
+				     : wtype == PLUME_DTYPE_Q5_K
+					     ? cpu_gemm_q5k_avx512(k, W, w_row_bytes, o0, o1, A, act_row_bytes,
+								   n_tok, y, ldy)
 					     : 0;
 
 			f = g;

@@ -578,7 +578,7 @@ struct q4k_wblk {
 	float dw, dmw;      /* d and dmin */
 };
 
-TGT static void q4k_wprep(int64_t nb, const uint8_t *x, struct q4k_wblk *w)
+TGT static void q4k_wprep(int64_t nb, const uint8_t *x, size_t block_bytes, struct q4k_wblk *w)
 {
 	/* packs(v0, v1) puts, per 128-bit lane k, 4 words of v0 then 4 of v1;
 	 * lanes 0-1 of a vector hold sub-block 2j, lanes 2-3 sub-block 2j+1 */
@@ -586,7 +586,7 @@ TGT static void q4k_wprep(int64_t nb, const uint8_t *x, struct q4k_wblk *w)
 					       2, 2, 2, 2, 0, 0, 0, 0, 2, 2, 2, 2, 0, 0, 0, 0);
 	const __m512i sel23 = _mm512_add_epi16(sel01, _mm512_set1_epi16(4));
 
-	for (int64_t b = 0; b < nb; b++, x += 144) {
+	for (int64_t b = 0; b < nb; b++, x += block_bytes) {
 		const uint8_t *S = x + 4;
 		int16_t sc[8];
 		int32_t m[8];
@@ -688,7 +688,7 @@ TGT static void q4k_gemv4(int64_t nb, const uint8_t *x, size_t w_row_bytes, cons
 			__m512i u[4], t;
 			__m256i mm;
 
-			q4k_wprep(1, xb, &w);
+			q4k_wprep(1, xb, 144, &w);
 			for (int j = 0; j < 4; j++) {
 				__m512i v = _mm512_broadcast_i64x4(
 					_mm256_loadu_si256((const __m256i *)(xb + 16 + 32 * j)));
@@ -795,7 +795,13 @@ static int64_t kq_groups4(kq_wprep_fn wprep, kq_row4_fn row4, size_t wblk_bytes,
 
 TGT static void q4k_wprep_v(int64_t nb, const uint8_t *x, void *w)
 {
-	q4k_wprep(nb, x, w);
+	q4k_wprep(nb, x, 144, w);
+}
+
+/* Q5_K blocks (176 bytes) share Q4_K's header */
+TGT static void q5k_wprep_v(int64_t nb, const uint8_t *x, void *w)
+{
+	q4k_wprep(nb, x, 176, w);
 }
 
 TGT static void q4k_row4_v(int64_t nb, const uint8_t *x, const void *w, const uint8_t *A,
@@ -819,6 +825,84 @@ TGT int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes,
 	for (int64_t g = 0; g < ng; g++)
 		q4k_prepare(nb, A + (size_t)(4 * g) * act_row_bytes, act_row_bytes, p + g * nb);
 	done = kq_groups4(q4k_wprep_v, q4k_row4_v, sizeof(struct q4k_wblk), nb, W, w_row_bytes, o0, o1,
+			  A, act_row_bytes, ng, (const uint8_t *)p, sizeof(*p), y, ldy);
+	free(p);
+	return done;
+}
+
+/* ---- Q5_K in llama.cpp's tiled order (8 or more activation rows) -------
+ * Per block isum = sum of sc * q * q8 and msum = sum of m * bsum (exact),
+ * r = fma(-dmin_w, msum, isum * d_w), acc = fma(r, d_y, acc) (kq_tiled in
+ * dot.c). Q5_K's header (d, dmin, the 6-bit scales and mins) is Q4_K's, so
+ * the weight preparation and the activation sums are Q4_K's; the 5-bit
+ * values are unpacked once per block for four rows. */
+TGT static void q5k_row4(int64_t nb, const uint8_t *x, const struct q4k_wblk *w, const uint8_t *A,
+			 size_t act_row, const struct q4k_prep *p, float *out)
+{
+	const __m512i nshift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
+	__m128 acc = _mm_setzero_ps();
+
+	for (int64_t b = 0; b < nb; b++, x += 176) {
+		const int32_t *mv = (const int32_t *)w[b].m;
+		__m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x + 16))), u[4];
+		__m128i tot[4], ms = _mm_setzero_si128();
+
+		/* elements 64j .. 64j + 64: the low then high nibbles of
+		 * qs[32j .. 32j + 32], fifth bits 2j and 2j + 1 of qh */
+		for (int j = 0; j < 4; j++) {
+			__m512i v = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x + 48 + 32 * j)));
+			__m512i hs = _mm512_set_epi64(2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j, 2 * j,
+						      2 * j, 2 * j);
+			__m512i h = _mm512_and_si512(_mm512_srlv_epi64(qh, hs), _mm512_set1_epi8(1));
+
+			u[j] = _mm512_or_si512(_mm512_and_si512(_mm512_srlv_epi64(v, nshift), _mm512_set1_epi8(15)),
+					       _mm512_slli_epi64(h, 4));
+		}
+		for (int r = 0; r < 4; r++) {
+			const uint8_t *q = A + (size_t)r * act_row + (size_t)b * 292 + 4;
+			__m512i v0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[0], _mm512_loadu_si512(q));
+			__m512i v1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[1], _mm512_loadu_si512(q + 64));
+			__m512i v2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[2], _mm512_loadu_si512(q + 128));
+			__m512i v3 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[3], _mm512_loadu_si512(q + 192));
+
+			tot[r] = fold4(_mm512_add_epi32(_mm512_madd_epi16(_mm512_packs_epi32(v0, v1), w[b].S01),
+							_mm512_madd_epi16(_mm512_packs_epi32(v2, v3), w[b].S23)));
+		}
+		for (int s2 = 0; s2 < 8; s2++)
+			ms = _mm_add_epi32(ms, _mm_mullo_epi32(_mm_set1_epi32(mv[s2]),
+							       _mm_loadu_si128((const __m128i *)p[b].B[s2])));
+		{
+			__m128i is = _mm_hadd_epi32(_mm_hadd_epi32(tot[0], tot[1]), _mm_hadd_epi32(tot[2], tot[3]));
+			__m128 rr = _mm_fmadd_ps(_mm_set1_ps(-w[b].dmw), _mm_cvtepi32_ps(ms),
+						 _mm_mul_ps(_mm_cvtepi32_ps(is), _mm_set1_ps(w[b].dw)));
+
+			acc = _mm_fmadd_ps(rr, _mm_loadu_ps(p[b].yd), acc);
+		}
+	}
+	_mm_storeu_ps(out, acc);
+}
+
+TGT static void q5k_row4_v(int64_t nb, const uint8_t *x, const void *w, const uint8_t *A,
+			   size_t act_row, const void *aprep, float *out)
+{
+	q5k_row4(nb, x, w, A, act_row, aprep, out);
+}
+
+TGT int64_t cpu_gemm_q5k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+				int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
+				float *y, int64_t ldy)
+{
+	int64_t nb = k / 256, ng = n_tok / 4, done;
+	struct q4k_prep *p;
+
+	if (k % 256 || ng == 0)
+		return 0;
+	p = kalloc((size_t)ng * (size_t)nb * sizeof(*p));
+	if (!p)
+		return 0;
+	for (int64_t g = 0; g < ng; g++)
+		q4k_prepare(nb, A + (size_t)(4 * g) * act_row_bytes, act_row_bytes, p + g * nb);
+	done = kq_groups4(q5k_wprep_v, q5k_row4_v, sizeof(struct q4k_wblk), nb, W, w_row_bytes, o0, o1,
 			  A, act_row_bytes, ng, (const uint8_t *)p, sizeof(*p), y, ldy);
 	free(p);
 	return done;
@@ -930,6 +1014,15 @@ TGT int64_t cpu_gemm_q6k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes,
 			  o0, o1, A, act_row_bytes, n_tok / 4, NULL, 0, y, ldy);
 }
 #else
+int64_t cpu_gemm_q5k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+			    int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
+			    float *y, int64_t ldy)
+{
+	(void)k, (void)W, (void)w_row_bytes, (void)o0, (void)o1, (void)A, (void)act_row_bytes;
+	(void)n_tok, (void)y, (void)ldy;
+	return 0;
+}
+
 int64_t cpu_gemv_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
 			    int64_t o1, const uint8_t *act, float *y)
 {

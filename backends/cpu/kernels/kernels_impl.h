@@ -91,6 +91,11 @@ int64_t cpu_gemm_q6k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int
 			    int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
 			    float *y, int64_t ldy);
 
+/* Q5_K likewise (llama.cpp's tiled order, groups of four rows). */
+int64_t cpu_gemm_q5k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+			    int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
+			    float *y, int64_t ldy);
+
 int64_t cpu_gemm_panel_avx512(uint32_t wtype, int64_t k, const uint8_t *W, size_t w_row_bytes,
 			      int64_t o0, int64_t o1, const uint8_t *A, size_t act_row_bytes,
 			      int64_t n_tok, float *y, int64_t ldy);
