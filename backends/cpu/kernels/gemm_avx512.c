@@ -587,24 +587,28 @@ TGT static void q4k_wprep(int64_t nb, const uint8_t *x, size_t block_bytes, stru
 	const __m512i sel23 = _mm512_add_epi16(sel01, _mm512_set1_epi16(4));
 
 	for (int64_t b = 0; b < nb; b++, x += block_bytes) {
-		const uint8_t *S = x + 4;
-		int16_t sc[8];
-		int32_t m[8];
+		uint32_t u[3];
+		uint16_t h[2];
+		__m128i bytes;
+		__m256i m32;
 		__m512i v;
 
-		for (int k = 0; k < 4; k++) {
-			sc[k] = (int16_t)(S[k] & 63);
-			m[k] = S[k + 4] & 63;
-			sc[k + 4] = (int16_t)((S[k + 8] & 15) | ((S[k] >> 6) << 4));
-			m[k + 4] = (S[k + 8] >> 4) | ((S[k + 4] >> 6) << 4);
-		}
-		v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)sc));
+		/* the 12 bytes of 6-bit scales and mins as bytes sc0..7, m0..7
+		 * (cpu_k_scale_min's rule, four at a time) */
+		memcpy(u, x + 4, 12);
+		bytes = _mm_set_epi32((int)(((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4)),
+				      (int)(u[1] & 0x3f3f3f3fu),
+				      (int)((u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4)),
+				      (int)(u[0] & 0x3f3f3f3fu));
+		v = _mm512_castsi128_si512(_mm_cvtepu8_epi16(bytes));
+		m32 = _mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8));
 		w[b].S01 = _mm512_permutexvar_epi16(sel01, v);
 		w[b].S23 = _mm512_permutexvar_epi16(sel23, v);
-		w[b].m[0] = _mm_loadu_si128((const __m128i *)m);
-		w[b].m[1] = _mm_loadu_si128((const __m128i *)(m + 4));
-		w[b].dw = h2f(x);
-		w[b].dmw = h2f(x + 2);
+		w[b].m[0] = _mm256_castsi256_si128(m32);
+		w[b].m[1] = _mm256_extracti128_si256(m32, 1);
+		memcpy(h, x, 4);
+		w[b].dw = _cvtsh_ss(h[0]);
+		w[b].dmw = _cvtsh_ss(h[1]);
 	}
 }
 
