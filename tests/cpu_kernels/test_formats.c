@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels_impl.h"
 #include "kt.h"
 
 static uint32_t f2u(float f)
@@ -326,4 +327,29 @@ Test(cpu_kernels, f16_and_bf16_activations_round_each_value)
 	cpu_quantize_row(PLUME_DTYPE_BF16, x, h, 64);
 	for (int i = 0; i < 64; i++)
 		cr_assert_eq(h[i], cpu_fp32_to_bf16(x[i]));
+}
+
+/* The eight-at-once K-quant scale/min unpack equals the per-sub-block rule
+ * on random header bytes. */
+Test(cpu_kernels, k_scales_mins_equal_the_per_sub_block_rule)
+{
+	uint64_t s = 4711;
+
+	for (int rep = 0; rep < 10000; rep++) {
+		uint8_t S[12];
+		int sc[8], m[8];
+
+		for (int i = 0; i < 12; i++) {
+			s = s * 6364136223846793005ull + 1442695040888963407ull;
+			S[i] = (uint8_t)(s >> 56);
+		}
+		cpu_k_scales_mins(S, sc, m);
+		for (int k = 0; k < 8; k++) {
+			int sc1, m1;
+
+			cpu_k_scale_min(S, k, &sc1, &m1);
+			cr_assert(sc[k] == sc1 && m[k] == m1, "sub-block %d: %d/%d vs %d/%d", k, sc[k], m[k],
+				  sc1, m1);
+		}
+	}
 }

@@ -36,8 +36,7 @@ AVX2 static float dot_q4_k(int64_t n, const void *w, const void *a)
 		memcpy(&yd, y, 4);
 		d = yd * hf(x);
 		dmin = -yd * hf(x + 2);
-		for (int k = 0; k < 8; k++)
-			cpu_k_scale_min(x + 4, k, &sc[k], &m[k]);
+		cpu_k_scales_mins(x + 4, sc, m);
 		for (int k = 0; k < 4; k++) {
 			int16_t bs[4];
 
@@ -159,10 +158,9 @@ AVX2 static inline __m256i q5k_lanes(const uint8_t *x, const uint8_t *y, int *ms
 
 	memcpy(bs, y + 260, 32);
 	*msum = 0;
-	for (int k = 0; k < 8; k++) {
-		cpu_k_scale_min(x + 4, k, &sc[k], &m[k]);
+	cpu_k_scales_mins(x + 4, sc, m);
+	for (int k = 0; k < 8; k++)
 		*msum += m[k] * (bs[2 * k] + bs[2 * k + 1]);
-	}
 	for (int j = 0; j < 4; j++) {
 		__m256i q5 = _mm256_loadu_si256((const __m256i *)(x + 48 + 32 * j));
 		__m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one);
@@ -354,8 +352,7 @@ AVX2 static inline void q4k_unpack(const uint8_t *x, struct q4k_unpacked *u)
 {
 	const __m256i m4 = _mm256_set1_epi8(15);
 
-	for (int k = 0; k < 8; k++)
-		cpu_k_scale_min(x + 4, k, &u->sc[k], &u->m[k]);
+	cpu_k_scales_mins(x + 4, u->sc, u->m);
 	for (int j = 0; j < 4; j++) {
 		__m256i bits = _mm256_loadu_si256((const __m256i *)(x + 16 + 32 * j));
 

@@ -18,6 +18,22 @@ static inline float h2f(const void *p)
 /* Q4_K/Q5_K 6-bit scale and min of sub-block k (0..7). */
 void cpu_k_scale_min(const uint8_t *scales, int k, int *sc, int *m);
 
+/* All eight scales and mins at once (the same rule, four bytes per word). */
+static inline void cpu_k_scales_mins(const uint8_t *scales, int sc[8], int m[8])
+{
+	uint32_t u[3], w[4];
+
+	memcpy(u, scales, 12);
+	w[0] = u[0] & 0x3f3f3f3fu;
+	w[1] = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
+	w[2] = u[1] & 0x3f3f3f3fu;
+	w[3] = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
+	for (int k = 0; k < 8; k++) {
+		sc[k] = (int)((w[k / 4] >> (8 * (k % 4))) & 0xFF);
+		m[k] = (int)((w[2 + k / 4] >> (8 * (k % 4))) & 0xFF);
+	}
+}
+
 /* One weight row against one activation row. */
 typedef float (*cpu_dot_fn)(int64_t n, const void *w, const void *a);
 
