@@ -7,7 +7,7 @@
 #include "glu.h"
 
 #include "ggml_order.h"
-#include "kernels.h"
+#include "kernels_impl.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -88,7 +88,7 @@ TGT static void silu_mul_512(float *g, const float *u, int64_t n)
 void cpu_glu(int gelu, const uint16_t *gelu_tab, float *g, const float *u, int64_t n)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-	if (!strcmp(cpu_kernels_isa_name(), "avx512")) {
+	if (cpu_isa_active() >= CPU_ISA_AVX512) {
 		if (gelu)
 			gelu_mul_512(gelu_tab, g, u, n);
 		else

@@ -3,7 +3,6 @@
 #define PLUME_CPU_GLU_H
 
 #include <stdint.h>
-#include <string.h>
 
 /* g[i] = act(g[i]) * u[i] for i < n; act = GELU (gelu != 0, through
  * gelu_tab: go_gelu_table's 65536 entries plus CPU_GELU_TAB_PAD readable

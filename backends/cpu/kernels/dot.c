@@ -586,8 +586,6 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 {
 	cpu_dot_fn f = dot_for(wtype);
 	cpu_dot4_fn f4 = n_tok >= 4 ? dot4_for(wtype) : NULL;
-	cpu_dot4_fn f8 = n_tok >= 8 && f4 && isa_in_use >= CPU_ISA_AVX512 ? cpu_dot8_avx512(wtype)
-									   : NULL;
 	const uint8_t *W = w, *A = act;
 
 	if (!f)
@@ -650,7 +648,6 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 
 			f = g;
 			f4 = wtype == PLUME_DTYPE_Q6_K ? q6k_tiled4 : NULL;
-			f8 = NULL;
 			if (t4) { /* the rest (under four rows) one at a time */
 				for (int64_t t = t4; t < n_tok; t++)
 					for (int64_t o = o0; o < o1; o++)
@@ -700,16 +697,6 @@ void cpu_gemm(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int6
 	for (int64_t ob = o0; ob < o1; ob += 16) {
 		int64_t oe = ob + 16 < o1 ? ob + 16 : o1, t = 0;
 
-		if (f8)
-			for (; t + 8 <= n_tok; t += 8)
-				for (int64_t o = ob; o < oe; o++) {
-					float r[8];
-
-					f8(k, W + (size_t)o * w_row_bytes, A + (size_t)t * act_row_bytes,
-					   act_row_bytes, r);
-					for (int i = 0; i < 8; i++)
-						y[(t + i) * ldy + o] = r[i];
-				}
 		if (f4)
 			for (; t + 4 <= n_tok; t += 4)
 				for (int64_t o = ob; o < oe; o++) {

@@ -50,6 +50,20 @@ TGT static inline __m256i Q32_FN(bits_to_bytes)(const uint8_t *p)
 	return _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
 }
 
+/* the 32 signed values of a Q4_0 block (q - 8) and of a Q5_0 block (q - 16:
+ * the nibble, or the nibble | 0xF0 where the fifth bit is clear) */
+TGT static inline __m256i Q32_FN(q4_0_values)(const uint8_t *x)
+{
+	return _mm256_sub_epi8(Q32_FN(nibbles)(x + 2), _mm256_set1_epi8(8));
+}
+
+TGT static inline __m256i Q32_FN(q5_0_values)(const uint8_t *x)
+{
+	__m256i hi = _mm256_andnot_si256(Q32_FN(bits_to_bytes)(x + 2), _mm256_set1_epi8((char)0xF0));
+
+	return _mm256_or_si256(Q32_FN(nibbles)(x + 6), hi);
+}
+
 TGT static inline __m256 Q32_FN(mul_sum_us8)(__m256i u, __m256i s)
 {
 	return _mm256_cvtepi32_ps(MUL_SUM_US8(u, s));
@@ -67,7 +81,7 @@ TGT static float Q32_FN(dot_q4_0)(int64_t n, const void *w, const void *a)
 	__m256 acc = _mm256_setzero_ps();
 
 	for (int64_t b = 0; b < n / 32; b++, x += 18, y += 34) {
-		__m256i qx = _mm256_sub_epi8(Q32_FN(nibbles)(x + 2), _mm256_set1_epi8(8));
+		__m256i qx = Q32_FN(q4_0_values)(x);
 		__m256i qy = _mm256_loadu_si256((const __m256i *)(y + 2));
 		__m256 d = _mm256_set1_ps(Q32_FN(hf)(x) * Q32_FN(hf)(y));
 
@@ -102,9 +116,7 @@ TGT static float Q32_FN(dot_q5_0)(int64_t n, const void *w, const void *a)
 	__m256 acc = _mm256_setzero_ps();
 
 	for (int64_t b = 0; b < n / 32; b++, x += 22, y += 34) {
-		__m256i hi = _mm256_andnot_si256(Q32_FN(bits_to_bytes)(x + 2),
-						 _mm256_set1_epi8((char)0xF0));
-		__m256i qx = _mm256_or_si256(Q32_FN(nibbles)(x + 6), hi);
+		__m256i qx = Q32_FN(q5_0_values)(x);
 		__m256i qy = _mm256_loadu_si256((const __m256i *)(y + 2));
 		__m256 d = _mm256_set1_ps(Q32_FN(hf)(x) * Q32_FN(hf)(y));
 
@@ -186,9 +198,7 @@ TGT static void Q32_FN(dot4_q5_0)(int64_t n, const void *w, const void *a, size_
 			 _mm256_setzero_ps()};
 
 	for (int64_t b = 0; b < n / 32; b++, x += 22, y += 34) {
-		__m256i hi = _mm256_andnot_si256(Q32_FN(bits_to_bytes)(x + 2),
-						 _mm256_set1_epi8((char)0xF0));
-		__m256i qx = _mm256_or_si256(Q32_FN(nibbles)(x + 6), hi);
+		__m256i qx = Q32_FN(q5_0_values)(x);
 		__m256i ax = _mm256_sign_epi8(qx, qx);
 		float dx = Q32_FN(hf)(x);
 
@@ -272,7 +282,7 @@ TGT __attribute__((unused)) static void Q32_FN(wdot4_q4_0)(int64_t n, const void
 
 		for (int r = 0; r < 4; r++) {
 			const uint8_t *xr = x + (size_t)r * w_stride;
-			__m256i qx = _mm256_sub_epi8(Q32_FN(nibbles)(xr + 2), _mm256_set1_epi8(8));
+			__m256i qx = Q32_FN(q4_0_values)(xr);
 			__m256 d = _mm256_set1_ps(Q32_FN(hf)(xr) * dy);
 
 			acc[r] = _mm256_fmadd_ps(d, Q32_FN(mul_sum_ss8)(qx, qy), acc[r]);
@@ -295,9 +305,7 @@ TGT __attribute__((unused)) static void Q32_FN(wdot4_q5_0)(int64_t n, const void
 
 		for (int r = 0; r < 4; r++) {
 			const uint8_t *xr = x + (size_t)r * w_stride;
-			__m256i hi = _mm256_andnot_si256(Q32_FN(bits_to_bytes)(xr + 2),
-							 _mm256_set1_epi8((char)0xF0));
-			__m256i qx = _mm256_or_si256(Q32_FN(nibbles)(xr + 6), hi);
+			__m256i qx = Q32_FN(q5_0_values)(xr);
 			__m256 d = _mm256_set1_ps(Q32_FN(hf)(xr) * dy);
 
 			acc[r] = _mm256_fmadd_ps(d, Q32_FN(mul_sum_ss8)(qx, qy), acc[r]);

@@ -612,9 +612,11 @@ TGT static void q4k_wprep(int64_t nb, const uint8_t *x, size_t block_bytes, stru
 	}
 }
 
-TGT static void q4k_row4(int64_t nb, const uint8_t *x, const struct q4k_wblk *w, const uint8_t *A,
-			 size_t act_row, const struct q4k_prep *p, float *out)
+TGT static void q4k_row4(int64_t nb, const uint8_t *x, const void *wv, const uint8_t *A,
+			 size_t act_row, const void *pv, float *out)
 {
+	const struct q4k_wblk *w = wv;
+	const struct q4k_prep *p = pv;
 	const __m512i shift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
 	__m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
 
@@ -808,15 +810,10 @@ TGT static void q5k_wprep_v(int64_t nb, const uint8_t *x, void *w)
 	q4k_wprep(nb, x, 176, w);
 }
 
-TGT static void q4k_row4_v(int64_t nb, const uint8_t *x, const void *w, const uint8_t *A,
-			   size_t act_row, const void *aprep, float *out)
-{
-	q4k_row4(nb, x, w, A, act_row, aprep, out);
-}
-
-TGT int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
-				int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
-				float *y, int64_t ldy)
+/* Q4_K and Q5_K share the activation side (d_y and the bsum pairs). */
+static int64_t q45k_gemm(kq_wprep_fn wprep, kq_row4_fn row4, int64_t k, const uint8_t *W,
+			 size_t w_row_bytes, int64_t o0, int64_t o1, const uint8_t *A,
+			 size_t act_row_bytes, int64_t n_tok, float *y, int64_t ldy)
 {
 	int64_t nb = k / 256, ng = n_tok / 4, done;
 	struct q4k_prep *p;
@@ -828,10 +825,18 @@ TGT int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes,
 		return 0;
 	for (int64_t g = 0; g < ng; g++)
 		q4k_prepare(nb, A + (size_t)(4 * g) * act_row_bytes, act_row_bytes, p + g * nb);
-	done = kq_groups4(q4k_wprep_v, q4k_row4_v, sizeof(struct q4k_wblk), nb, W, w_row_bytes, o0, o1,
-			  A, act_row_bytes, ng, (const uint8_t *)p, sizeof(*p), y, ldy);
+	done = kq_groups4(wprep, row4, sizeof(struct q4k_wblk), nb, W, w_row_bytes, o0, o1, A,
+			  act_row_bytes, ng, (const uint8_t *)p, sizeof(*p), y, ldy);
 	free(p);
 	return done;
+}
+
+TGT int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
+				int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
+				float *y, int64_t ldy)
+{
+	return q45k_gemm(q4k_wprep_v, q4k_row4, k, W, w_row_bytes, o0, o1, A, act_row_bytes, n_tok,
+			 y, ldy);
 }
 
 /* ---- Q5_K in llama.cpp's tiled order (8 or more activation rows) -------
@@ -840,9 +845,11 @@ TGT int64_t cpu_gemm_q4k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes,
  * dot.c). Q5_K's header (d, dmin, the 6-bit scales and mins) is Q4_K's, so
  * the weight preparation and the activation sums are Q4_K's; the 5-bit
  * values are unpacked once per block for four rows. */
-TGT static void q5k_row4(int64_t nb, const uint8_t *x, const struct q4k_wblk *w, const uint8_t *A,
-			 size_t act_row, const struct q4k_prep *p, float *out)
+TGT static void q5k_row4(int64_t nb, const uint8_t *x, const void *wv, const uint8_t *A,
+			 size_t act_row, const void *pv, float *out)
 {
+	const struct q4k_wblk *w = wv;
+	const struct q4k_prep *p = pv;
 	const __m512i nshift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
 	__m128 acc = _mm_setzero_ps();
 
@@ -886,30 +893,12 @@ TGT static void q5k_row4(int64_t nb, const uint8_t *x, const struct q4k_wblk *w,
 	_mm_storeu_ps(out, acc);
 }
 
-TGT static void q5k_row4_v(int64_t nb, const uint8_t *x, const void *w, const uint8_t *A,
-			   size_t act_row, const void *aprep, float *out)
-{
-	q5k_row4(nb, x, w, A, act_row, aprep, out);
-}
-
 TGT int64_t cpu_gemm_q5k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
 				int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
 				float *y, int64_t ldy)
 {
-	int64_t nb = k / 256, ng = n_tok / 4, done;
-	struct q4k_prep *p;
-
-	if (k % 256 || ng == 0)
-		return 0;
-	p = kalloc((size_t)ng * (size_t)nb * sizeof(*p));
-	if (!p)
-		return 0;
-	for (int64_t g = 0; g < ng; g++)
-		q4k_prepare(nb, A + (size_t)(4 * g) * act_row_bytes, act_row_bytes, p + g * nb);
-	done = kq_groups4(q5k_wprep_v, q5k_row4_v, sizeof(struct q4k_wblk), nb, W, w_row_bytes, o0, o1,
-			  A, act_row_bytes, ng, (const uint8_t *)p, sizeof(*p), y, ldy);
-	free(p);
-	return done;
+	return q45k_gemm(q5k_wprep_v, q5k_row4, k, W, w_row_bytes, o0, o1, A, act_row_bytes, n_tok,
+			 y, ldy);
 }
 
 /* ---- Q6_K in llama.cpp's tiled order (8 or more activation rows) -------
@@ -926,8 +915,9 @@ struct q6k_wblk {
 	float dw;
 };
 
-TGT static void q6k_wprep(int64_t nb, const uint8_t *x, struct q6k_wblk *w)
+TGT static void q6k_wprep(int64_t nb, const uint8_t *x, void *wv)
 {
+	struct q6k_wblk *w = wv;
 	/* packs(v0, v1) puts, per 128-bit lane k, 4 words of v0 (sub-block k of
 	 * the pair's first 64 elements) then 4 of v1 (sub-block 4 + k) */
 	const __m512i sel01 = _mm512_set_epi16(7, 7, 7, 7, 3, 3, 3, 3, 6, 6, 6, 6, 2, 2, 2, 2,
@@ -944,9 +934,12 @@ TGT static void q6k_wprep(int64_t nb, const uint8_t *x, struct q6k_wblk *w)
 	}
 }
 
-TGT static void q6k_row4(int64_t nb, const uint8_t *x, const struct q6k_wblk *w, const uint8_t *A,
-			 size_t act_row, float *out)
+TGT static void q6k_row4(int64_t nb, const uint8_t *x, const void *wv, const uint8_t *A,
+			 size_t act_row, const void *aprep, float *out)
 {
+	const struct q6k_wblk *w = wv;
+
+	(void)aprep;
 	__m128 acc = _mm_setzero_ps();
 
 	for (int64_t b = 0; b < nb; b++, x += 210) {
@@ -996,25 +989,13 @@ TGT static void q6k_row4(int64_t nb, const uint8_t *x, const struct q6k_wblk *w,
 	_mm_storeu_ps(out, acc);
 }
 
-TGT static void q6k_wprep_v(int64_t nb, const uint8_t *x, void *w)
-{
-	q6k_wprep(nb, x, w);
-}
-
-TGT static void q6k_row4_v(int64_t nb, const uint8_t *x, const void *w, const uint8_t *A,
-			   size_t act_row, const void *aprep, float *out)
-{
-	(void)aprep;
-	q6k_row4(nb, x, w, A, act_row, out);
-}
-
 TGT int64_t cpu_gemm_q6k_avx512(int64_t k, const uint8_t *W, size_t w_row_bytes, int64_t o0,
 				int64_t o1, const uint8_t *A, size_t act_row_bytes, int64_t n_tok,
 				float *y, int64_t ldy)
 {
 	if (k % 256 || n_tok < 4)
 		return 0;
-	return kq_groups4(q6k_wprep_v, q6k_row4_v, sizeof(struct q6k_wblk), k / 256, W, w_row_bytes,
+	return kq_groups4(q6k_wprep, q6k_row4, sizeof(struct q6k_wblk), k / 256, W, w_row_bytes,
 			  o0, o1, A, act_row_bytes, n_tok / 4, NULL, 0, y, ldy);
 }
 #else

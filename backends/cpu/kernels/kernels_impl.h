@@ -50,8 +50,6 @@ cpu_dot4_fn cpu_dot4_avx512(uint32_t wtype);
  * Bit-identical to four calls of the one-row function of the same ISA. */
 typedef void (*cpu_wdot4_fn)(int64_t n, const void *w, size_t w_stride, const void *a, float *out);
 cpu_wdot4_fn cpu_wdot4_avx2(uint32_t wtype);   /* NULL where not implemented */
-/* The same over eight activation rows (out[8]); AVX-512 VNNI only. */
-cpu_dot4_fn cpu_dot8_avx512(uint32_t wtype);
 
 /* Exact integer sums of one K-quant block against one Q8_K block, with AVX2
  * (callers check the CPU has it; integer sums are the same in any order):
