@@ -24,6 +24,17 @@ struct cpu_ctx {
 	uint16_t *gelu_f16; /* [65536]: GELU of every F16 input, as F16 (ggml's table) */
 	int f16c;   /* the CPU has AVX2, FMA and F16C and isa is not scalar */
 
+	/* Decode batches of several sequences: weights packed for the batch
+	 * kernel (kernels.h, cpu_ilv_*) the first time such a batch needs
+	 * them, in an open-addressed table keyed by tensor. batch_exact: the
+	 * option batched_decode = exact keeps llama.cpp's per-row kernels. */
+	struct cpu_ilv {
+		const struct plume_tensor *t;
+		void *p; /* NULL: could not be packed (no memory); exact path */
+	} *ilv;
+	uint32_t ilv_cap;
+	int batch_exact;
+
 	/* scratch, grown on demand (host memory, 64-byte aligned) */
 	void *scratch;
 	size_t scratch_size;

@@ -28,6 +28,7 @@ struct fwd {
 	uint32_t layer;
 	int swa;                                          /* this layer attends within the window */
 	int swa_pool;                                     /* and keeps its K/V in the window pool */
+	int batch;        /* one token for each of 2+ sequences: the decode-batch kernel */
 };
 
 /* ---- per-token work over the pool ------------------------------------- */
@@ -69,6 +70,7 @@ struct mm {
 	size_t act_row;
 	float *y;
 	int64_t ldy;
+	const void *ilv; /* packed for the decode-batch kernel, or NULL */
 };
 
 struct mm_job {
@@ -85,11 +87,71 @@ static void mm_worker(void *arg, int ith, int nth)
 		const struct mm *p = &j->mm[i];
 		int64_t rows = p->w->ne[1], k = p->w->ne[0], lo, hi;
 
-		pool_range(rows, ith, nth, &lo, &hi);
+		if (p->ilv) {
+			/* whole 16-row groups; every output's arithmetic is its
+			 * own, so the split does not change a bit */
+			pool_range(rows / 16, ith, nth, &lo, &hi);
+			if (lo >= hi || cpu_ilv_gemm(p->w->type, k, p->ilv, lo, hi, p->act, p->act_row,
+						     j->n_tok, p->y, p->ldy))
+				continue;
+			lo *= 16;
+			hi *= 16;
+		} else {
+			pool_range(rows, ith, nth, &lo, &hi);
+		}
 		if (lo < hi)
 			cpu_gemm(p->w->type, k, p->w->data, cpu_row_bytes(p->w->type, k), rows, lo, hi,
 				 p->act, p->act_row, j->n_tok, p->y, p->ldy);
 	}
+}
+
+struct pack_job {
+	const struct plume_tensor *w;
+	void *dst;
+};
+
+static void pack_worker(void *arg, int ith, int nth)
+{
+	const struct pack_job *j = arg;
+	int64_t lo, hi;
+
+	pool_range(j->w->ne[1] / 16, ith, nth, &lo, &hi);
+	cpu_ilv_pack(j->w->type, j->w->ne[0], j->w->data, cpu_row_bytes(j->w->type, j->w->ne[0]), lo,
+		     hi, j->dst);
+}
+
+/* The decode-batch kernel's copy of w, packed on first use (all threads);
+ * NULL when w's type or shape has no batch kernel or memory is short (the
+ * exact kernels then serve the batch). */
+static const void *ilv_weights(struct cpu_ctx *c, const struct plume_tensor *w)
+{
+	size_t bytes = cpu_ilv_bytes(w->type, w->ne[1], w->ne[0]);
+	uint32_t h;
+
+	if (!bytes)
+		return NULL;
+	if (!c->ilv) {
+		uint32_t cap = 64;
+
+		while (cap < 4 * (c->m->n_layer * 8 + 4))
+			cap *= 2;
+		c->ilv = c->host->calloc(cap, sizeof(*c->ilv));
+		if (!c->ilv)
+			return NULL;
+		c->ilv_cap = cap;
+	}
+	h = (uint32_t)(((uintptr_t)w >> 4) * 2654435761u) & (c->ilv_cap - 1);
+	while (c->ilv[h].t && c->ilv[h].t != w)
+		h = (h + 1) & (c->ilv_cap - 1);
+	if (!c->ilv[h].t) {
+		struct pack_job j = {w, cpu_aligned_alloc(c, bytes)};
+
+		c->ilv[h].t = w;
+		c->ilv[h].p = j.dst;
+		if (j.dst)
+			pool_run(c->pool, pack_worker, &j);
+	}
+	return c->ilv[h].p;
 }
 
 /* Quantize T rows of x (length k) for weight type wtype into buf; returns
@@ -146,7 +208,8 @@ static void matmuls(struct fwd *f, const float *x, int64_t k, int n,
 			done_row[found] = q.row;
 			par_tokens(f, quant_tokens, &q);
 		}
-		j.mm[i] = (struct mm){w[i], f->act[found], done_row[found], y[i], w[i]->ne[1]};
+		j.mm[i] = (struct mm){w[i], f->act[found], done_row[found], y[i], w[i]->ne[1],
+				      f->batch ? ilv_weights(f->c, w[i]) : NULL};
 	}
 	pool_run(f->c->pool, mm_worker, &j);
 }
@@ -795,6 +858,7 @@ int cpu_forward(struct cpu_ctx *c, const struct plume_batch *b, struct plume_err
 	f.Dq = (int64_t)m->n_head * m->head_dim_k;
 	f.Dk = (int64_t)m->n_head_kv * m->head_dim_k;
 	f.Dv = (int64_t)m->n_head_kv * m->head_dim_v;
+	f.batch = !c->batch_exact && b->n_seqs >= 2 && b->n_tokens == b->n_seqs && cpu_ilv_supported();
 	rc = setup(&f, err);
 	if (rc)
 		return rc;
@@ -828,7 +892,8 @@ int cpu_forward(struct cpu_ctx *c, const struct plume_batch *b, struct plume_err
 			rmsnorm(f.xn + (size_t)i * f.E, f.x + (size_t)b->logits_idx[i] * f.E,
 				m->output_norm->data, f.E, m->norm_eps);
 		row = quantize_rows(m->output->type, f.xn, b->n_logits, f.E, f.act[0]);
-		j.mm[0] = (struct mm){m->output, f.act[0], row, b->logits, m->output->ne[1]};
+		j.mm[0] = (struct mm){m->output, f.act[0], row, b->logits, m->output->ne[1],
+				      f.batch ? ilv_weights(c, m->output) : NULL};
 		pool_run(c->pool, mm_worker, &j);
 	}
 	return PLUME_OK;

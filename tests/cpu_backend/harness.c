@@ -59,7 +59,11 @@ int be_start(struct be *b, int n_threads, const char *isa, uint32_t kv_type, uin
 	const char *pairs[1] = {pair};
 	int rc;
 
-	snprintf(pair, sizeof(pair), "isa=%s", isa ? isa : "auto");
+	/* "avx2" names the isa; "key=value" is any one option */
+	if (isa && strchr(isa, '='))
+		snprintf(pair, sizeof(pair), "%s", isa);
+	else
+		snprintf(pair, sizeof(pair), "isa=%s", isa ? isa : "auto");
 	rc = plume_config_view_create(b->desc, pairs, 1, &b->view, &b->err);
 	if (rc)
 		return rc;

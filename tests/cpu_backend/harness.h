@@ -29,8 +29,9 @@ struct be {
 void be_open_file(struct be *b, const char *path);
 /* Write the tiny model with opts to a temporary file and open it. */
 void be_open_tiny(struct be *b, const struct tu_tiny_opts *opts);
-/* create (n_threads, "key=value" options), load_model(b->md), kv_init. Returns
- * the first failing status (message in b->err). */
+/* create (n_threads, isa: an isa name such as "avx2", or one "key=value"
+ * option; NULL: defaults), load_model(b->md), kv_init. Returns the first
+ * failing status (message in b->err). */
 int be_start(struct be *b, int n_threads, const char *isa, uint32_t kv_type, uint32_t n_blocks,
 	     uint32_t block_size);
 void be_close(struct be *b);

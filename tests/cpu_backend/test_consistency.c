@@ -4,6 +4,7 @@
  * unsupported models are errors with messages, not crashes. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,81 @@ Test(cpu_backend, one_and_two_threads_give_identical_logits)
 	cr_expect_eq(memcmp(s1, s2, sizeof(s1)), 0, "decode step differs");
 	free(l1);
 	free(l2);
+}
+
+/* ---- decode steps of several sequences ---------------------------------- */
+
+/* Three sequences (12, 9 and 15 tokens, one block each) prefilled one by
+ * one, then one decode step: seqs[] of them in one batch (one token each),
+ * logits [n][V]. */
+static void decode_batch(struct be *b, const char *opt, const int *seqs, int n, float *logits)
+{
+	static const int len[3] = {12, 9, 15};
+	struct plume_batch batch = PLUME_STRUCT_INIT(struct plume_batch);
+	uint32_t tab[3][1] = {{0}, {1}, {2}}, nb[3] = {1, 1, 1}, sq[3], idx[3] = {0, 1, 2};
+	const uint32_t *tables[3];
+	int32_t tk[3], pos[3];
+	float scratch[V];
+
+	init_toks();
+	be_open_tiny(b, &(struct tu_tiny_opts){.weight_type = PLUME_DTYPE_Q4_1,
+					       .embd_type = PLUME_DTYPE_Q8_0});
+	cr_assert_eq(be_start(b, 2, opt, PLUME_KV_F16, 3, 16), 0, "%s", b->err.msg);
+	for (int s = 0; s < 3; s++)
+		cr_assert_eq(be_run_seq(b, toks + 3 * s, (uint32_t)len[s], 0, tab[s], 1, 1, scratch), 0,
+			     "%s", b->err.msg);
+	for (int i = 0; i < n; i++) {
+		tk[i] = toks[30 + seqs[i]];
+		pos[i] = len[seqs[i]];
+		sq[i] = (uint32_t)i;
+		tables[i] = tab[seqs[i]];
+	}
+	batch.n_tokens = (uint32_t)n;
+	batch.tokens = tk;
+	batch.positions = pos;
+	batch.seq = sq;
+	batch.n_seqs = (uint32_t)n;
+	batch.block_tables = tables;
+	batch.n_blocks = nb;
+	batch.n_logits = (uint32_t)n;
+	batch.logits_idx = idx;
+	batch.logits = logits;
+	cr_assert_eq(b->ops->forward(b->ctx, &batch, &b->err), 0, "%s", b->err.msg);
+	be_close(b);
+}
+
+/* batched_decode = fast (the default): the decode-batch kernel's logits are
+ * within float rounding of each sequence's step alone, and a sequence's
+ * logits do not depend on which others share its batch or in what order;
+ * batched_decode = exact: bit for bit each sequence alone. */
+Test(cpu_backend, decode_batch_of_sequences_fast_is_close_exact_is_identical)
+{
+	struct be b;
+	float alone[3][V], fast[3 * V], fast2[2 * V], exact[3 * V];
+	const int all[3] = {0, 1, 2}, two[2] = {2, 0};
+	double d = 0, mx = 0;
+
+	for (int s = 0; s < 3; s++)
+		decode_batch(&b, NULL, &s, 1, alone[s]);
+	decode_batch(&b, NULL, all, 3, fast);
+	decode_batch(&b, NULL, two, 2, fast2);
+	decode_batch(&b, "batched_decode=exact", all, 3, exact);
+	for (int s = 0; s < 3; s++) {
+		cr_expect_eq(memcmp(exact + s * V, alone[s], sizeof(alone[s])), 0,
+			     "exact: sequence %d differs from its step alone", s);
+		d = fmax(d, max_abs_diff_ff(fast + s * V, alone[s], V));
+		for (int i = 0; i < V; i++)
+			mx = fmax(mx, fabs(alone[s][i]));
+	}
+	cr_expect_leq(d, 1e-4 * fmax(1, mx), "fast: max difference %g (max logit %g)", d, mx);
+	cr_expect_eq(memcmp(fast2, fast + 2 * V, sizeof(float) * V), 0,
+		     "fast: sequence 2 changed with its batch partners");
+	cr_expect_eq(memcmp(fast2 + V, fast, sizeof(float) * V), 0,
+		     "fast: sequence 0 changed with its batch partners");
+	if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw"))
+		cr_expect_gt(d, 0, "fast: bit-identical to the one-sequence path, so the batch kernel did not run");
+	else
+		printf("SKIPPED: no AVX-512 VNNI, so batches use the exact kernels (compared above)\n");
 }
 
 /* ---- errors ------------------------------------------------------------ */

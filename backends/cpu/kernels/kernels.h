@@ -65,6 +65,30 @@ float cpu_vec_dot_q4_k_repacked_gemm(int64_t n, const void *w_row, const void *a
 /* One row of the tiled-order K-quant product (Q3_K..Q6_K; for tests). */
 float cpu_vec_dot_kq_tiled(uint32_t wtype, int64_t n, const void *w_row, const void *act_row);
 
+/* ---- decode batches of several sequences (batch.c) ----
+ * Q4_0/Q4_1/Q5_0/Q8_0 weights repacked 16 rows at a time, one row per
+ * 512-bit lane, so that a block's integer sums for 16 rows take eight
+ * vpdpbusd and its float work one conversion, multiply and fused
+ * multiply-add (AVX-512 VNNI). Not llama.cpp's order: each output equals
+ * cpu_ilv_ref() of its row, whatever the batch, not the one-sequence
+ * kernels' bits. */
+/* Bytes of the packed copy; 0 when the type or shape cannot be packed
+ * (n_rows % 16, k % 32). */
+size_t cpu_ilv_bytes(uint32_t wtype, int64_t n_rows, int64_t k);
+/* 1 when cpu_ilv_gemm runs on this CPU with the active ISA. */
+int cpu_ilv_supported(void);
+/* Pack row groups [g0, g1) (rows 16*g0 .. 16*g1) of W into dst (the whole
+ * packed copy; groups land at their own offsets, so threads may split). */
+void cpu_ilv_pack(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int64_t g0,
+		  int64_t g1, void *dst);
+/* y[t*ldy + o] for o in [16*g0, 16*g1), t in [0, n_tok); activation rows
+ * quantized to cpu_vec_dot_type(wtype). Returns 0 (nothing written) when
+ * unsupported here or out of memory. */
+int cpu_ilv_gemm(uint32_t wtype, int64_t k, const void *packed, int64_t g0, int64_t g1,
+		 const void *act, size_t act_row_bytes, int64_t n_tok, float *y, int64_t ldy);
+/* The arithmetic of one output, portable (tests). */
+float cpu_ilv_ref(uint32_t wtype, int64_t k, const void *w_row, const void *act_row);
+
 /* ---- dispatch ---- */
 enum cpu_isa { CPU_ISA_AUTO = 0, CPU_ISA_SCALAR = 1, CPU_ISA_AVX2 = 2, CPU_ISA_AVX512 = 3 };
 /* Pin the implementation (tests); returns the ISA actually in use (a request

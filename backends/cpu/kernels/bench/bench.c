@@ -5,7 +5,10 @@
  * thread counts. Not a test; numbers for docs/benchmarks.md.
  * Usage: cpu-kernels-bench [k] [n_out]
  *        cpu-kernels-bench --bandwidth THREADS   (prints the median GB/s)
- *        cpu-kernels-bench --int8-peak   (one core's vpdpbusd GOP/s) */
+ *        cpu-kernels-bench --int8-peak   (one core's vpdpbusd GOP/s)
+ *        cpu-kernels-bench --batch N [k]  (decode batch of N rows over a
+ *            256 MiB matrix: the exact kernels against one row and N rows,
+ *            and the interleaved batch kernel, in ms per pass) */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +24,18 @@ struct job {
 	size_t wr, ar;
 	float *y;
 	int64_t ldy;
+	const void *ilv; /* packed copy: time cpu_ilv_gemm instead */
 };
 
 static void *run(void *p)
 {
 	struct job *j = p;
 
+	if (j->ilv) {
+		cpu_ilv_gemm(j->t, j->k, j->ilv, j->o0 / 16, j->o1 / 16, j->a, j->ar, j->n_tok,
+			     j->y, j->ldy);
+		return NULL;
+	}
 	cpu_gemm(j->t, j->k, j->w, j->wr, j->ldy, j->o0, j->o1, j->a, j->ar, j->n_tok, j->y, j->ldy);
 	return NULL;
 }
@@ -150,8 +159,8 @@ static double time_gemm(struct job *base, int n_th)
 
 		for (int i = 0; i < n_th; i++) {
 			j[i] = *base;
-			j[i].o0 = base->o1 * i / n_th;
-			j[i].o1 = base->o1 * (i + 1) / n_th;
+			j[i].o0 = base->o1 / 16 * i / n_th * 16;
+			j[i].o1 = i + 1 == n_th ? base->o1 : base->o1 / 16 * (i + 1) / n_th * 16;
 			pthread_create(&th[i], NULL, run, &j[i]);
 		}
 		for (int i = 0; i < n_th; i++)
@@ -160,6 +169,70 @@ static double time_gemm(struct job *base, int n_th)
 			best = now() - t0;
 	}
 	return best;
+}
+
+/* A decode step of n sequences over one streamed matrix per type. */
+static int batch_bench(int n, int64_t k)
+{
+	static const uint32_t types[] = {PLUME_DTYPE_Q4_0, PLUME_DTYPE_Q4_1, PLUME_DTYPE_Q5_0,
+					 PLUME_DTYPE_Q8_0};
+	static const char *names[] = {"q4_0", "q4_1", "q5_0", "q8_0"};
+	const size_t bytes = (size_t)256 << 20;
+	float *x = malloc(sizeof(float) * (size_t)k * (size_t)n);
+
+	if (n < 1 || n > 64 || k % 32 || !x || cpu_kernels_force(CPU_ISA_AUTO) < CPU_ISA_AVX512) {
+		fprintf(stderr, "cpu-kernels-bench: --batch N (1..64) [k, multiple of 32]; needs AVX-512 VNNI\n");
+		return 1;
+	}
+	for (int64_t i = 0; i < k * n; i++)
+		x[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f;
+	printf("k=%lld, %d rows; ms per pass over a 256 MiB matrix (best of 5)\n", (long long)k, n);
+	printf("%-6s %3s %10s %10s %10s %9s %9s\n", "type", "thr", "exact 1", "exact N", "ilv N",
+	       "exact N/1", "ilv N/1");
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		uint32_t t = types[i], at = cpu_vec_dot_type(t);
+		size_t wr = cpu_row_bytes(t, k), ar = cpu_row_bytes(at, k);
+		int64_t rows = (int64_t)(bytes / wr) / 16 * 16;
+		uint8_t *w = malloc(wr * (size_t)rows), *a = malloc(ar * (size_t)n);
+		void *p = malloc(cpu_ilv_bytes(t, rows, k));
+		float *y = malloc(sizeof(float) * (size_t)rows * (size_t)n);
+
+		if (!w || !a || !p || !y) {
+			fprintf(stderr, "cpu-kernels-bench: out of memory\n");
+			return 1;
+		}
+		for (size_t b = 0; b < wr * (size_t)rows; b++)
+			w[b] = (uint8_t)(b * 31 % 251);
+		for (size_t r = 0; r < (size_t)rows; r++) /* finite fp16 scales */
+			for (size_t b = 0; b < wr; b += cpu_type_block_bytes(t)) {
+				w[r * wr + b] = 0x00;
+				w[r * wr + b + 1] = 0x1c;
+				if (t == PLUME_DTYPE_Q4_1) {
+					w[r * wr + b + 2] = 0x00;
+					w[r * wr + b + 3] = 0x9c;
+				}
+			}
+		for (int r = 0; r < n; r++)
+			cpu_quantize_row(at, x + (size_t)r * k, a + (size_t)r * ar, k);
+		cpu_ilv_pack(t, k, w, wr, 0, rows / 16, p);
+		for (int th = 1; th <= 2; th++) {
+			struct job j = {t, k, 0, rows, 1, w, a, wr, ar, y, rows, NULL};
+			double e1 = time_gemm(&j, th), en, in;
+
+			j.n_tok = n;
+			en = time_gemm(&j, th);
+			j.ilv = p;
+			in = time_gemm(&j, th);
+			printf("%-6s %3d %10.2f %10.2f %10.2f %9.2f %9.2f\n", names[i], th, e1 * 1e3,
+			       en * 1e3, in * 1e3, en / e1, in / e1);
+		}
+		free(w);
+		free(a);
+		free(p);
+		free(y);
+	}
+	free(x);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -192,6 +265,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cpu-kernels-bench: no AVX-512 VNNI on this CPU\n");
 		return 1;
 	}
+	if (argc > 2 && !strcmp(argv[1], "--batch"))
+		return batch_bench(atoi(argv[2]), argc > 3 ? atoll(argv[3]) : 576);
 	k = argc > 1 ? atoll(argv[1]) : 2048;
 	n_out = argc > 2 ? atoll(argv[2]) : 4096;
 	const int64_t n_tok = 32;
@@ -219,8 +294,8 @@ int main(int argc, char **argv)
 			size_t wr = cpu_row_bytes(t, k), ar = cpu_row_bytes(at, k);
 			int64_t n_mv = (int64_t)(mv_bytes / wr) / 16 * 16; /* Q4_K: repacked order */
 			uint8_t *w = malloc(wr * (size_t)n_mv), *a = malloc(ar * n_tok);
-			struct job j = {t, k, 0, n_out, 1, w, a, wr, ar, y, n_out};
-			struct job jv = {t, k, 0, n_mv, 1, w, a, wr, ar, y, n_mv};
+			struct job j = {t, k, 0, n_out, 1, w, a, wr, ar, y, n_out, NULL};
+			struct job jv = {t, k, 0, n_mv, 1, w, a, wr, ar, y, n_mv, NULL};
 			double r[4];
 
 			if (!w || !a) {

@@ -1,0 +1,347 @@
+/* Matrix products for decode batches of several sequences (beam search,
+ * contrastive candidates, parallel samples) through weights interleaved
+ * 16 rows at a time.
+ *
+ * A decode step of n sequences multiplies every weight by n activation
+ * rows. The one-sequence kernels keep llama.cpp's arithmetic (per block and
+ * row: an 8-lane integer sum, its conversion, the scale product and a fused
+ * multiply-add over 8 lanes), which costs the same float work per row as a
+ * matrix-vector product: four rows cost nearly four times one. Here the
+ * weights are repacked once (the first time a multi-sequence batch needs
+ * them) so that one 512-bit lane holds one weight row:
+ *
+ *   tile = one 32-element block of 16 consecutive rows:
+ *     d[16]  fp16 scales                       (all types)
+ *     m[16]  fp16 mins                         (Q4_1)
+ *     q      Q4_0/Q4_1/Q5_0: 4 x 64 bytes, chunk i lane l = row l's quant
+ *              bytes 4i..4i+3 (low nibbles: elements 4i..4i+3, high
+ *              nibbles: 16+4i..16+4i+3);
+ *            Q8_0: 8 x 64 bytes, chunk g lane l = row l's quants 4g..4g+3
+ *              plus 128 (unsigned);
+ *     h[8]   Q5_0: 64-bit masks, bit 4l+j of mask g = fifth bit of row l's
+ *              element 4g+j.
+ *   Tiles of one row group follow each other block by block; groups follow
+ *   each other. A tile has exactly the bytes of its 16 source blocks.
+ *
+ * Per block and activation row, eight vpdpbusd with the activation's four
+ * bytes broadcast give 16 rows' exact integer block sums; then one
+ * conversion, one scale product and one fused multiply-add serve 16 rows.
+ * The arithmetic of one output (row o, activation row t) is, in order:
+ *
+ *   acc = 0; mins = 0
+ *   for each block b:
+ *       isum = sum over the 32 elements of q_w * q_a          (exact)
+ *       acc  = fma(d_w[b] * d_a[b], (float)isum, acc)
+ *       mins = fma(m_w[b], s_a[b], mins)                      (Q4_1)
+ *   y = acc + mins                                            (Q4_1; else acc)
+ *
+ * cpu_ilv_ref() computes exactly that for tests. It is not llama.cpp's
+ * order, so results differ from the one-sequence path by float rounding;
+ * each output depends only on its own weight row and activation row, not
+ * on the batch's other rows, its size or the thread split. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "kernels_impl.h"
+
+static size_t ilv_tile_bytes(uint32_t wtype)
+{
+	switch (wtype) {
+	case PLUME_DTYPE_Q4_0: return 16 * 18;
+	case PLUME_DTYPE_Q4_1: return 16 * 20;
+	case PLUME_DTYPE_Q5_0: return 16 * 22;
+	case PLUME_DTYPE_Q8_0: return 16 * 34;
+	default: return 0;
+	}
+}
+
+size_t cpu_ilv_bytes(uint32_t wtype, int64_t n_rows, int64_t k)
+{
+	size_t tb = ilv_tile_bytes(wtype);
+
+	if (!tb || n_rows <= 0 || n_rows % 16 || k <= 0 || k % 32)
+		return 0;
+	return (size_t)(n_rows / 16) * (size_t)(k / 32) * tb;
+}
+
+int cpu_ilv_supported(void)
+{
+	return cpu_isa_active() >= CPU_ISA_AVX512;
+}
+
+/* quant bytes offset and scale/min layout of a source block */
+static void ilv_pack_tile(uint32_t t, const uint8_t *const *src, uint8_t *dst)
+{
+	size_t qoff = t == PLUME_DTYPE_Q4_1 ? 4 : t == PLUME_DTYPE_Q5_0 ? 6 : 2;
+	uint8_t *q = dst + (t == PLUME_DTYPE_Q4_1 ? 64 : 32);
+	int chunks = t == PLUME_DTYPE_Q8_0 ? 8 : 4;
+
+	for (int l = 0; l < 16; l++) {
+		memcpy(dst + 2 * l, src[l], 2);
+		if (t == PLUME_DTYPE_Q4_1)
+			memcpy(dst + 32 + 2 * l, src[l] + 2, 2);
+		for (int c = 0; c < chunks; c++)
+			for (int j = 0; j < 4; j++) {
+				uint8_t b = src[l][qoff + 4 * c + j];
+
+				q[64 * c + 4 * l + j] = t == PLUME_DTYPE_Q8_0 ? (uint8_t)(b ^ 0x80) : b;
+			}
+	}
+	if (t == PLUME_DTYPE_Q5_0) {
+		uint8_t *h = q + 4 * 64;
+
+		for (int g = 0; g < 8; g++) {
+			uint64_t mask = 0;
+
+			for (int l = 0; l < 16; l++) {
+				uint32_t qh;
+
+				memcpy(&qh, src[l] + 2, 4);
+				for (int j = 0; j < 4; j++)
+					mask |= (uint64_t)((qh >> (4 * g + j)) & 1) << (4 * l + j);
+			}
+			memcpy(h + 8 * g, &mask, 8);
+		}
+	}
+}
+
+void cpu_ilv_pack(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int64_t g0,
+		  int64_t g1, void *dst)
+{
+	const size_t tb = ilv_tile_bytes(wtype), bb = cpu_type_block_bytes(wtype);
+	const int64_t nb = k / 32;
+	const uint8_t *W = w;
+
+	for (int64_t g = g0; g < g1; g++)
+		for (int64_t b = 0; b < nb; b++) {
+			const uint8_t *src[16];
+
+			for (int l = 0; l < 16; l++)
+				src[l] = W + (size_t)(16 * g + l) * w_row_bytes + (size_t)b * bb;
+			ilv_pack_tile(wtype, src, (uint8_t *)dst + ((size_t)g * (size_t)nb + (size_t)b) * tb);
+		}
+}
+
+float cpu_ilv_ref(uint32_t wtype, int64_t k, const void *w_row, const void *act_row)
+{
+	const uint8_t *x = w_row, *y = act_row;
+	const size_t bb = cpu_type_block_bytes(wtype), ab = wtype == PLUME_DTYPE_Q4_1 ? 36 : 34;
+	const size_t aq = wtype == PLUME_DTYPE_Q4_1 ? 4 : 2;
+	float acc = 0.0f, mins = 0.0f;
+
+	for (int64_t b = 0; b < k / 32; b++, x += bb, y += ab) {
+		int32_t isum = 0;
+
+		for (int e = 0; e < 32; e++) {
+			int q;
+
+			switch (wtype) {
+			case PLUME_DTYPE_Q4_0:
+				q = (e < 16 ? x[2 + e] & 15 : x[2 + e - 16] >> 4) - 8;
+				break;
+			case PLUME_DTYPE_Q4_1:
+				q = e < 16 ? x[4 + e] & 15 : x[4 + e - 16] >> 4;
+				break;
+			case PLUME_DTYPE_Q5_0: {
+				uint32_t qh;
+
+				memcpy(&qh, x + 2, 4);
+				q = ((e < 16 ? x[6 + e] & 15 : x[6 + e - 16] >> 4) | (int)(((qh >> e) & 1) << 4)) - 16;
+				break;
+			}
+			default:
+				q = (int8_t)x[2 + e];
+			}
+			isum += q * (int8_t)y[aq + e];
+		}
+		acc = fmaf(h2f(x) * h2f(y), (float)isum, acc);
+		if (wtype == PLUME_DTYPE_Q4_1)
+			mins = fmaf(h2f(x + 2), h2f(y + 2), mins);
+	}
+	return wtype == PLUME_DTYPE_Q4_1 ? acc + mins : acc;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define INL __attribute__((always_inline)) inline
+
+enum { ILV_MAX_ROWS = 6 }; /* activation rows per pass over a row group */
+
+/* Per activation row and block: the scale, Q8_1's s (Q4_1), and the
+ * integer correction -c * (sum of the block's quants) that turns the
+ * unsigned weight form u = q + c back into q (Q4_0 c = 8, Q5_0 16, Q8_0 128). */
+struct ilv_act {
+	float *d, *s;
+	int32_t *corr;
+};
+
+static int ilv_bias(uint32_t t)
+{
+	return t == PLUME_DTYPE_Q4_0 ? 8 : t == PLUME_DTYPE_Q5_0 ? 16 : t == PLUME_DTYPE_Q8_0 ? 128 : 0;
+}
+
+static void ilv_act_prep(uint32_t t, int64_t nb, const uint8_t *a, struct ilv_act *p)
+{
+	const size_t ab = t == PLUME_DTYPE_Q4_1 ? 36 : 34, aq = t == PLUME_DTYPE_Q4_1 ? 4 : 2;
+	const int c = ilv_bias(t);
+
+	for (int64_t b = 0; b < nb; b++, a += ab) {
+		int32_t sum = 0;
+
+		p->d[b] = h2f(a);
+		if (t == PLUME_DTYPE_Q4_1)
+			p->s[b] = h2f(a + 2);
+		for (int e = 0; e < 32; e++)
+			sum += (int8_t)a[aq + e];
+		p->corr[b] = -c * sum;
+	}
+}
+
+static inline int32_t ld32(const uint8_t *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* One 16-row group against NA activation rows: y[t*ldy + 0..15]. */
+TGT static INL void ilv_group(uint32_t t, int NA, int64_t nb, const uint8_t *tile, size_t tb,
+			      const uint8_t *act, size_t act_row, const struct ilv_act *ap, float *y,
+			      int64_t ldy)
+{
+	const size_t ab = t == PLUME_DTYPE_Q4_1 ? 36 : 34, aq = t == PLUME_DTYPE_Q4_1 ? 4 : 2;
+	const size_t qo = t == PLUME_DTYPE_Q4_1 ? 64 : 32;
+	const __m512i lo4 = _mm512_set1_epi8(15), b16 = _mm512_set1_epi8(16);
+	__m512 acc[ILV_MAX_ROWS], mins[ILV_MAX_ROWS];
+
+	for (int a = 0; a < NA; a++)
+		acc[a] = mins[a] = _mm512_setzero_ps();
+	for (int64_t b = 0; b < nb; b++, tile += tb) {
+		const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)tile));
+		__m512 mw = _mm512_setzero_ps();
+		__m512i w[8];
+
+		if (t == PLUME_DTYPE_Q4_1)
+			mw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(tile + 32)));
+		if (t == PLUME_DTYPE_Q8_0) {
+			for (int g = 0; g < 8; g++)
+				w[g] = _mm512_loadu_si512(tile + qo + 64 * g);
+		} else {
+			for (int i = 0; i < 4; i++) {
+				__m512i v = _mm512_loadu_si512(tile + qo + 64 * i);
+
+				w[i] = _mm512_and_si512(v, lo4);
+				w[4 + i] = _mm512_and_si512(_mm512_srli_epi16(v, 4), lo4);
+			}
+			if (t == PLUME_DTYPE_Q5_0)
+				for (int g = 0; g < 8; g++) {
+					uint64_t m;
+
+					memcpy(&m, tile + qo + 256 + 8 * g, 8);
+					w[g] = _mm512_mask_add_epi8(w[g], (__mmask64)m, w[g], b16);
+				}
+		}
+		for (int a = 0; a < NA; a++) {
+			const uint8_t *q = act + (size_t)a * act_row + (size_t)b * ab + aq;
+			__m512i s0 = t == PLUME_DTYPE_Q4_1 ? _mm512_setzero_si512()
+							   : _mm512_set1_epi32(ap[a].corr[b]);
+			__m512i s1 = _mm512_setzero_si512();
+
+			s0 = _mm512_dpbusd_epi32(s0, w[0], _mm512_set1_epi32(ld32(q)));
+			s1 = _mm512_dpbusd_epi32(s1, w[1], _mm512_set1_epi32(ld32(q + 4)));
+			s0 = _mm512_dpbusd_epi32(s0, w[2], _mm512_set1_epi32(ld32(q + 8)));
+			s1 = _mm512_dpbusd_epi32(s1, w[3], _mm512_set1_epi32(ld32(q + 12)));
+			s0 = _mm512_dpbusd_epi32(s0, w[4], _mm512_set1_epi32(ld32(q + 16)));
+			s1 = _mm512_dpbusd_epi32(s1, w[5], _mm512_set1_epi32(ld32(q + 20)));
+			s0 = _mm512_dpbusd_epi32(s0, w[6], _mm512_set1_epi32(ld32(q + 24)));
+			s1 = _mm512_dpbusd_epi32(s1, w[7], _mm512_set1_epi32(ld32(q + 28)));
+			acc[a] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(ap[a].d[b])),
+						 _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), acc[a]);
+			if (t == PLUME_DTYPE_Q4_1)
+				mins[a] = _mm512_fmadd_ps(mw, _mm512_set1_ps(ap[a].s[b]), mins[a]);
+		}
+	}
+	for (int a = 0; a < NA; a++)
+		_mm512_storeu_ps(y + a * ldy,
+				 t == PLUME_DTYPE_Q4_1 ? _mm512_add_ps(acc[a], mins[a]) : acc[a]);
+}
+
+#define ILV_GROUP_FN(T, tn)                                                                    \
+	TGT static void ilv_group_##tn(int NA, int64_t nb, const uint8_t *tile,                \
+				       const uint8_t *act, size_t act_row,                     \
+				       const struct ilv_act *ap, float *y, int64_t ldy)        \
+	{                                                                                      \
+		const size_t tb = ilv_tile_bytes(T);                                           \
+		switch (NA) {                                                                  \
+		case 1: ilv_group(T, 1, nb, tile, tb, act, act_row, ap, y, ldy); break;        \
+		case 2: ilv_group(T, 2, nb, tile, tb, act, act_row, ap, y, ldy); break;        \
+		case 3: ilv_group(T, 3, nb, tile, tb, act, act_row, ap, y, ldy); break;        \
+		case 4: ilv_group(T, 4, nb, tile, tb, act, act_row, ap, y, ldy); break;        \
+		case 5: ilv_group(T, 5, nb, tile, tb, act, act_row, ap, y, ldy); break;        \
+		default: ilv_group(T, 6, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
+		}                                                                              \
+	}
+ILV_GROUP_FN(PLUME_DTYPE_Q4_0, q4_0)
+ILV_GROUP_FN(PLUME_DTYPE_Q4_1, q4_1)
+ILV_GROUP_FN(PLUME_DTYPE_Q5_0, q5_0)
+ILV_GROUP_FN(PLUME_DTYPE_Q8_0, q8_0)
+
+typedef void (*ilv_group_fn)(int NA, int64_t nb, const uint8_t *tile, const uint8_t *act,
+			     size_t act_row, const struct ilv_act *ap, float *y, int64_t ldy);
+
+int cpu_ilv_gemm(uint32_t wtype, int64_t k, const void *packed, int64_t g0, int64_t g1,
+		 const void *act, size_t act_row_bytes, int64_t n_tok, float *y, int64_t ldy)
+{
+	ilv_group_fn fn = wtype == PLUME_DTYPE_Q4_0 ? ilv_group_q4_0
+			: wtype == PLUME_DTYPE_Q4_1 ? ilv_group_q4_1
+			: wtype == PLUME_DTYPE_Q5_0 ? ilv_group_q5_0
+			: wtype == PLUME_DTYPE_Q8_0 ? ilv_group_q8_0 : NULL;
+	const int64_t nb = k / 32;
+	const size_t tb = ilv_tile_bytes(wtype);
+	struct ilv_act ap[ILV_MAX_ROWS];
+	float *fbuf;
+	int32_t *ibuf;
+
+	if (!fn || !cpu_ilv_supported() || k % 32 || n_tok < 1)
+		return 0;
+	fbuf = malloc(sizeof(float) * 2 * ILV_MAX_ROWS * (size_t)nb);
+	ibuf = malloc(sizeof(int32_t) * ILV_MAX_ROWS * (size_t)nb);
+	if (!fbuf || !ibuf) {
+		free(fbuf);
+		free(ibuf);
+		return 0;
+	}
+	for (int a = 0; a < ILV_MAX_ROWS; a++)
+		ap[a] = (struct ilv_act){fbuf + (size_t)(2 * a) * nb, fbuf + (size_t)(2 * a + 1) * nb,
+					 ibuf + (size_t)a * nb};
+	/* passes of at most ILV_MAX_ROWS activation rows, as even as possible */
+	for (int64_t t0 = 0, passes = (n_tok + ILV_MAX_ROWS - 1) / ILV_MAX_ROWS; t0 < n_tok; passes--) {
+		int NA = (int)((n_tok - t0 + passes - 1) / passes);
+		const uint8_t *A = (const uint8_t *)act + (size_t)t0 * act_row_bytes;
+
+		for (int a = 0; a < NA; a++)
+			ilv_act_prep(wtype, nb, A + (size_t)a * act_row_bytes, &ap[a]);
+		for (int64_t g = g0; g < g1; g++)
+			fn(NA, nb, (const uint8_t *)packed + (size_t)g * (size_t)nb * tb, A, act_row_bytes,
+			   ap, y + t0 * ldy + 16 * g, ldy);
+		t0 += NA;
+	}
+	free(fbuf);
+	free(ibuf);
+	return 1;
+}
+
+#else
+
+int cpu_ilv_gemm(uint32_t wtype, int64_t k, const void *packed, int64_t g0, int64_t g1,
+		 const void *act, size_t act_row_bytes, int64_t n_tok, float *y, int64_t ldy)
+{
+	(void)wtype, (void)k, (void)packed, (void)g0, (void)g1, (void)act, (void)act_row_bytes;
+	(void)n_tok, (void)y, (void)ldy;
+	return 0;
+}
+
+#endif

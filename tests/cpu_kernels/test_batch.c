@@ -1,0 +1,138 @@
+/* The decode-batch kernel (backends/cpu/kernels/batch.c): weights packed
+ * 16 rows per tile, products of several activation rows. Every output must
+ * equal cpu_ilv_ref() of its weight and activation rows bit for bit —
+ * whatever the number of rows, their pass split and the row-group range a
+ * thread takes — and cpu_ilv_ref() must agree with a double-precision
+ * dot product of the dequantized values within float rounding. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kt.h"
+
+static const uint32_t batch_types[] = {PLUME_DTYPE_Q4_0, PLUME_DTYPE_Q4_1, PLUME_DTYPE_Q5_0,
+				       PLUME_DTYPE_Q8_0};
+
+static int same_bits(float a, float b)
+{
+	return !memcmp(&a, &b, sizeof(a));
+}
+
+Test(cpu_kernels, batch_reference_agrees_with_double_dot)
+{
+	enum { K = 576 };
+	uint64_t s = 31;
+
+	for (size_t i = 0; i < sizeof(batch_types) / sizeof(batch_types[0]); i++) {
+		uint32_t t = batch_types[i], at = cpu_vec_dot_type(t);
+		uint8_t w[K / 32 * 34], a[K / 32 * 36];
+		float x[K];
+
+		for (int rep = 0; rep < 50; rep++) {
+			double mag, ref;
+			float got;
+
+			kt_random_row(t, K, &s, w);
+			for (int e = 0; e < K; e++)
+				x[e] = kt_randf(&s) * (rep % 2 ? 3.0f : 0.05f);
+			cpu_quantize_row(at, x, a, K);
+			ref = kt_ref_dot(t, K, w, a, &mag);
+			got = cpu_ilv_ref(t, K, w, a);
+			/* one rounding per block product, fma and sum: a few ulps of the
+			 * magnitude */
+			cr_assert(fabs(got - ref) <= 1e-5 * mag + 1e-30, "%s: ilv ref %.9g, double %.9g (mag %g)",
+				  kt_type_name(t), got, ref, mag);
+		}
+	}
+}
+
+/* n_rows x K weights, n_tok activation rows: every output, every split. */
+static void check_type(uint32_t t, int64_t K, int64_t n_rows, int n_tok, uint64_t *s)
+{
+	uint32_t at = cpu_vec_dot_type(t);
+	size_t wr = cpu_row_bytes(t, K), ar = cpu_row_bytes(at, K), pb = cpu_ilv_bytes(t, n_rows, K);
+	uint8_t *w = malloc(wr * (size_t)n_rows), *a = malloc(ar * (size_t)n_tok);
+	uint8_t *p = malloc(pb), *p2 = malloc(pb);
+	float *x = malloc(sizeof(float) * (size_t)K), *y = malloc(sizeof(float) * (size_t)(n_rows * n_tok));
+	float *y2 = malloc(sizeof(float) * (size_t)(n_rows * n_tok));
+	int64_t G = n_rows / 16;
+
+	cr_assert(pb == wr * (size_t)n_rows, "%s: packed %zu bytes, source %zu", kt_type_name(t), pb,
+		  wr * (size_t)n_rows);
+	cr_assert(w && a && p && p2 && x && y && y2);
+	for (int64_t r = 0; r < n_rows; r++)
+		kt_random_row(t, K, s, w + (size_t)r * wr);
+	for (int r = 0; r < n_tok; r++) {
+		for (int64_t e = 0; e < K; e++)
+			x[e] = kt_randf(s) * (float)(1 + r);
+		cpu_quantize_row(at, x, a + (size_t)r * ar, K);
+	}
+	/* packing in two ranges lands where packing at once does */
+	cpu_ilv_pack(t, K, w, wr, 0, G, p);
+	memset(p2, 0xA5, pb);
+	cpu_ilv_pack(t, K, w, wr, G / 2, G, p2);
+	cpu_ilv_pack(t, K, w, wr, 0, G / 2, p2);
+	cr_assert(!memcmp(p, p2, pb), "%s: packing split across threads differs", kt_type_name(t));
+
+	cr_assert(cpu_ilv_gemm(t, K, p, 0, G, a, ar, n_tok, y, n_rows));
+	for (int r = 0; r < n_tok; r++)
+		for (int64_t o = 0; o < n_rows; o++) {
+			float want = cpu_ilv_ref(t, K, w + (size_t)o * wr, a + (size_t)r * ar);
+
+			cr_assert(same_bits(y[r * n_rows + o], want),
+				  "%s k=%lld, %d rows: out[%d][%lld] = %a, reference %a", kt_type_name(t),
+				  (long long)K, n_tok, r, (long long)o, y[r * n_rows + o], want);
+		}
+	/* each row group alone, and each activation row alone: same bits */
+	for (int64_t g = 0; g < G; g++)
+		cr_assert(cpu_ilv_gemm(t, K, p, g, g + 1, a, ar, n_tok, y2, n_rows));
+	cr_assert(!memcmp(y, y2, sizeof(float) * (size_t)(n_rows * n_tok)),
+		  "%s: one group at a time differs", kt_type_name(t));
+	for (int r = 0; r < n_tok; r++)
+		cr_assert(cpu_ilv_gemm(t, K, p, 0, G, a + (size_t)r * ar, ar, 1, y2 + r * n_rows, n_rows));
+	cr_assert(!memcmp(y, y2, sizeof(float) * (size_t)(n_rows * n_tok)),
+		  "%s: one activation row at a time differs from %d together", kt_type_name(t), n_tok);
+	free(w);
+	free(a);
+	free(p);
+	free(p2);
+	free(x);
+	free(y);
+	free(y2);
+}
+
+Test(cpu_kernels, batch_kernel_equals_its_reference_for_any_batch)
+{
+	uint64_t s = 32;
+	int ran = 0;
+
+	cpu_kernels_force(CPU_ISA_AUTO);
+	if (!cpu_ilv_supported()) {
+		printf("SKIPPED: no AVX-512 VNNI on this CPU, the decode-batch kernel was not run\n");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(batch_types) / sizeof(batch_types[0]); i++)
+		for (int n_tok = 1; n_tok <= 13; n_tok += (n_tok < 8 ? 1 : 5)) {
+			check_type(batch_types[i], 576, 48, n_tok, &s);
+			check_type(batch_types[i], 32, 16, n_tok, &s);
+			ran++;
+		}
+	check_type(PLUME_DTYPE_Q4_1, 1536, 32, 4, &s);
+	cr_assert(ran == 36); /* 1..8 and 13 rows, four types */
+}
+
+Test(cpu_kernels, batch_kernel_refuses_what_it_cannot_pack)
+{
+	cr_assert_eq(cpu_ilv_bytes(PLUME_DTYPE_Q4_1, 40, 576), 0, "rows not a multiple of 16");
+	cr_assert_eq(cpu_ilv_bytes(PLUME_DTYPE_Q4_1, 48, 48), 0, "k not a multiple of 32");
+	cr_assert_eq(cpu_ilv_bytes(PLUME_DTYPE_Q4_K, 48, 256), 0, "K-quants are not packed");
+	cr_assert_eq(cpu_ilv_bytes(PLUME_DTYPE_F32, 48, 256), 0);
+	cr_assert_eq(cpu_ilv_bytes(PLUME_DTYPE_Q8_0, 32, 64), 32 * 2 * 34);
+	/* the scalar ISA has no batch kernel: the caller keeps the exact path */
+	cpu_kernels_force(CPU_ISA_SCALAR);
+	cr_assert(!cpu_ilv_supported());
+	cr_assert(!cpu_ilv_gemm(PLUME_DTYPE_Q4_1, 32, NULL, 0, 1, NULL, 36, 1, NULL, 16));
+	cpu_kernels_force(CPU_ISA_AUTO);
+}
