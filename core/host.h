@@ -14,6 +14,9 @@ const struct plume_host *plume_host_get(void);
 
 /* The logits toolkit (core/logits.c). */
 const struct plume_logits_api *plume_logits_api_get(void);
+/* Tests: 1 makes the toolkit's long-vector loops (exp, max) run their
+ * portable form even where the CPU has AVX-512; same results either way. */
+void plume_logits_force_scalar(int on);
 
 /* Log threshold for host->log (enum plume_log_level); default WARN. */
 void plume_host_set_log_level(int level);

@@ -215,3 +215,58 @@ Test(logits, no_repeat_ngram_needs_a_complete_earlier_ngram)
 	lapi()->no_repeat_ngram(x, 8, seq, 2, 2); /* (5,5) exists, prefix (5) */
 	cr_assert(isinf(x[5]));
 }
+
+/* Vocabulary-sized rows: the AVX-512 loops (exp, max, sums) and the
+ * portable ones give the same bits, and both the exact distribution within
+ * a few float ulps (a double-precision reference). */
+Test(logits, long_rows_same_bits_vector_and_portable_and_accurate)
+{
+	enum { N = 49152 + 7 };
+	static float a[N], b[N], c[N], d[N], x[N];
+	static double xd[N], p[N];
+	uint64_t s = 0x9e3779b97f4a7c15ull;
+
+	for (int rep = 0; rep < 4; rep++) {
+		double worst = 0.0, xmax;
+
+		for (int i = 0; i < N; i++) {
+			s = s * 6364136223846793005ull + 1442695040888963407ull;
+			x[i] = (float)((double)(s >> 40) / (double)(1ull << 24) * 40.0 - 30.0) * (rep + 1) * 0.5f;
+		}
+		x[rep * 100] = -INFINITY;
+		x[rep * 100 + 1] = 12.0f * (rep + 1); /* the max, twice */
+		x[N - 1] = x[rep * 100 + 1];
+		memcpy(a, x, sizeof(x));
+		memcpy(b, x, sizeof(x));
+		memcpy(c, x, sizeof(x));
+		memcpy(d, x, sizeof(x));
+		lapi()->log_softmax(a, N);
+		lapi()->softmax(c, N);
+		plume_logits_force_scalar(1);
+		lapi()->log_softmax(b, N);
+		lapi()->softmax(d, N);
+		plume_logits_force_scalar(0);
+		cr_assert(!memcmp(a, b, sizeof(a)), "log_softmax: vector and portable loops differ");
+		cr_assert(!memcmp(c, d, sizeof(c)), "softmax: vector and portable loops differ");
+		for (int i = 0; i < N; i++)
+			xd[i] = x[i];
+		ref_softmax(xd, N, p);
+		xmax = x[N - 1];
+		for (int i = 0; i < N; i++) {
+			if (p[i] < 1e-30)
+				continue;
+			/* x - max is rounded to float (relative 2^-24 of it, as
+			 * an absolute error in the exponent), then a few ulps */
+			cr_assert(fabs(c[i] - p[i]) <= (6e-8 * fabs(xd[i] - xmax) + 4e-7) * p[i] + 1e-45,
+				  "softmax[%d] %.9g vs %.9g", i, c[i], p[i]);
+			if (fabs(a[i] - log(p[i])) > worst)
+				worst = fabs(a[i] - log(p[i]));
+			/* float rounding of x - max and of (x - max) - lse: half
+			 * an ulp of each, plus the lse error */
+			cr_assert(fabs(a[i] - log(p[i])) <= 6e-8 * (fabs(xd[i] - xmax) + fabs(log(p[i]))) + 2e-7,
+				  "log_softmax[%d] %.9g vs %.9g", i, a[i], log(p[i]));
+		}
+		cr_assert(isinf(a[rep * 100]) && a[rep * 100] < 0 && c[rep * 100] == 0.0f);
+		cr_assert(worst > 0.0); /* the comparison saw rounding, so it was live */
+	}
+}
