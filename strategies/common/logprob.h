@@ -7,12 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* log p(tok) = logits[tok] - logsumexp(logits): the exps in float (each
- * within an ulp; expf is several times cheaper than exp, which matters over
- * a 262 144-token vocabulary every step), summed in double. */
-static inline double strategy_token_logprob(const float *logits, size_t n, int32_t tok)
+/* max and log(sum of exp(logits - max)) over the vector: the exps in float
+ * (each within an ulp; expf is several times cheaper than exp, which
+ * matters over a 262 144-token vocabulary every step), summed in double.
+ * Callers that need several tokens' log-probabilities of one vector call
+ * it once. */
+static inline void strategy_logsumexp(const float *logits, size_t n, float *max_out,
+				      double *log_sum)
 {
-	float max = logits[tok];
+	float max = n ? logits[0] : 0.0f;
 	double part[8] = {0}, sum = 0.0;
 	size_t i = 0;
 
@@ -27,7 +30,25 @@ static inline double strategy_token_logprob(const float *logits, size_t n, int32
 		part[0] += (double)expf(logits[i] - max);
 	for (int l = 0; l < 8; l++)
 		sum += part[l];
-	return (double)logits[tok] - (double)max - log(sum);
+	*max_out = max;
+	*log_sum = log(sum);
+}
+
+/* log p(tok) = logits[tok] - logsumexp(logits), from strategy_logsumexp's
+ * max and log-sum */
+static inline double strategy_logprob_of(const float *logits, int32_t tok, float max,
+					 double log_sum)
+{
+	return (double)logits[tok] - (double)max - log_sum;
+}
+
+static inline double strategy_token_logprob(const float *logits, size_t n, int32_t tok)
+{
+	float max;
+	double log_sum;
+
+	strategy_logsumexp(logits, n, &max, &log_sum);
+	return strategy_logprob_of(logits, tok, max, log_sum);
 }
 
 #endif

@@ -191,7 +191,8 @@ static int select_candidates(struct contrastive *c, const struct plume_search_ap
 	float *logits = api->logits(s, seq);
 	const int32_t *toks;
 	uint32_t n_toks = 0;
-	double base;
+	double base, log_sum;
+	float max;
 	int rc;
 
 	if (!logits)
@@ -221,9 +222,11 @@ static int select_candidates(struct contrastive *c, const struct plume_search_ap
 		if ((rc = api->fork(s, seq, &c->cand_seq[i])))
 			return h->error(err, rc, "contrastive: fork failed");
 	}
+	/* one log-sum over the raw logits serves every candidate's score */
+	strategy_logsumexp(c->raw, nv, &max, &log_sum);
 	for (uint32_t i = 0; i < c->n_cand; i++) {
 		api->set_score(s, c->cand_seq[i],
-			       base + strategy_token_logprob(c->raw, nv, c->cand_tok[i]));
+			       base + strategy_logprob_of(c->raw, c->cand_tok[i], max, log_sum));
 		if ((rc = api->append(s, c->cand_seq[i], c->cand_tok[i])))
 			return h->error(err, rc, "contrastive: append failed");
 	}
