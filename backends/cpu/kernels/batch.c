@@ -80,12 +80,14 @@ static void ilv_pack_tile(uint32_t t, const uint8_t *const *src, uint8_t *dst)
 		memcpy(dst + 2 * l, src[l], 2);
 		if (t == PLUME_DTYPE_Q4_1)
 			memcpy(dst + 32 + 2 * l, src[l] + 2, 2);
-		for (int c = 0; c < chunks; c++)
-			for (int j = 0; j < 4; j++) {
-				uint8_t b = src[l][qoff + 4 * c + j];
+		for (int c = 0; c < chunks; c++) {
+			uint32_t v;
 
-				q[64 * c + 4 * l + j] = t == PLUME_DTYPE_Q8_0 ? (uint8_t)(b ^ 0x80) : b;
-			}
+			memcpy(&v, src[l] + qoff + 4 * c, 4);
+			if (t == PLUME_DTYPE_Q8_0)
+				v ^= 0x80808080u;
+			memcpy(q + 64 * c + 4 * l, &v, 4);
+		}
 	}
 	if (t == PLUME_DTYPE_Q5_0) {
 		uint8_t *h = q + 4 * 64;
