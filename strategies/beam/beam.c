@@ -219,6 +219,32 @@ static void offer(struct cand *c, uint32_t *n, uint32_t k, float score, uint32_t
 	c[i] = (struct cand){score, row, tok};
 }
 
+/* offer() of every token of one beam row, lp[t] + run_score. Once k are
+ * kept, 16 tokens at a time are first checked against the k-th score with
+ * branch-free compares (vectorised by the compiler); the threshold only
+ * rises, so a group with no token above it holds none that offer() would
+ * keep, and the kept list is exactly the one-by-one result. */
+static void offer_row(struct cand *c, uint32_t *n, uint32_t k, const float *lp, size_t nv,
+		      float run_score, uint32_t row)
+{
+	size_t t = 0;
+
+	for (; t < nv && *n < k; t++)
+		offer(c, n, k, lp[t] + run_score, row, (int32_t)t);
+	for (; t + 16 <= nv; t += 16) {
+		float thr = c[k - 1].score;
+		int any = 0;
+
+		for (int l = 0; l < 16; l++)
+			any |= lp[t + l] + run_score > thr;
+		if (any)
+			for (int l = 0; l < 16; l++)
+				offer(c, n, k, lp[t + l] + run_score, row, (int32_t)(t + l));
+	}
+	for (; t < nv; t++)
+		offer(c, n, k, lp[t] + run_score, row, (int32_t)t);
+}
+
 /* BeamHypotheses.add: returns 1 when the hypothesis was stored (slot
  * b->hyps[n_hyps - 1] before eviction), and reports an evicted sequence. */
 static int store_add(struct beam *b, double score, int32_t seq, int32_t eos, int32_t *evicted)
@@ -348,8 +374,7 @@ static int collect(struct beam *b, const struct plume_search_api *api, struct pl
 		b->host->logits->log_softmax(b->lp, nv);
 		toks = api->tokens(s, b->run[r], &n_toks, NULL);
 		penalize(b, b->lp, nv, toks, n_toks);
-		for (size_t t = 0; t < nv; t++)
-			offer(b->cand, n_cand, k, b->lp[t] + run_score, r, (int32_t)t);
+		offer_row(b->cand, n_cand, k, b->lp, nv, run_score, r);
 	}
 	return PLUME_OK;
 }
