@@ -251,6 +251,15 @@ static void lt_log_softmax(float *x, size_t n)
 		x[i] = (x[i] - max) - lse;
 }
 
+static double lt_log_sum_exp(const float *x, size_t n, float *max_out)
+{
+	size_t n_max;
+	float max = vec_max(x, n, &n_max);
+
+	*max_out = max;
+	return log(exp_sum(x, NULL, n, max));
+}
+
 /* Each distinct id once; ids are handled in chunks with a stack table so
  * no allocation is needed whatever n and n_tokens are. */
 static void lt_repetition_penalty(float *logits, size_t n, const int32_t *tokens,
@@ -705,6 +714,7 @@ const struct plume_logits_api *plume_logits_api_get(void)
 		.rng_destroy = lt_rng_destroy,
 		.rng_uniform = lt_rng_uniform,
 		.sample = lt_sample,
+		.log_sum_exp = lt_log_sum_exp,
 	};
 
 	return &api;

@@ -223,7 +223,7 @@ static int select_candidates(struct contrastive *c, const struct plume_search_ap
 			return h->error(err, rc, "contrastive: fork failed");
 	}
 	/* one log-sum over the raw logits serves every candidate's score */
-	strategy_logsumexp(c->raw, nv, &max, &log_sum);
+	strategy_logsumexp(L, c->raw, nv, &max, &log_sum);
 	for (uint32_t i = 0; i < c->n_cand; i++) {
 		api->set_score(s, c->cand_seq[i],
 			       base + strategy_logprob_of(c->raw, c->cand_tok[i], max, log_sum));

@@ -118,7 +118,7 @@ static int greedy_step(void *ctx, const struct plume_search_api *api, struct plu
 			tok = g->host->logits->argmax(logits, req->n_vocab);
 		}
 		api->set_score(s, ids[i], api->score(s, ids[i]) +
-						  strategy_token_logprob(logits, req->n_vocab, tok));
+						  strategy_token_logprob(g->host->logits, logits, req->n_vocab, tok));
 		rc = api->append(s, ids[i], tok);
 		if (rc)
 			return g->host->error(err, rc, "greedy: append failed");

@@ -392,7 +392,7 @@ static int sample_one(struct sampling *s, const struct plume_search_api *api,
 		return h->error(err, PLUME_ERR_INTERNAL,
 				"sampling: no candidate left to draw from (sequence %d)", slot->seq);
 	api->set_score(srch, slot->seq,
-		       api->score(srch, slot->seq) + strategy_token_logprob(model, nv, tok));
+		       api->score(srch, slot->seq) + strategy_token_logprob(L, model, nv, tok));
 	rc = api->append(srch, slot->seq, tok);
 	if (rc)
 		return h->error(err, rc, "sampling: append failed (sequence %d)", slot->seq);

@@ -1,6 +1,7 @@
 /* ABI 1.x: these sizes change only by growing a struct at its end (then
  * update the table and bump PLUME_ABI_MINOR; 1.1 grew the KV descriptor, the
- * batch and the backend table for the sliding-window pool) or with a new
+ * batch and the backend table for the sliding-window pool; 1.2 the logits
+ * toolkit for log_sum_exp) or with a new
  * major.
  * Every plugin exports exactly one dynamic symbol, plume_plugin_entry. */
 #include <criterion/criterion.h>
@@ -38,7 +39,7 @@ Test(abi, struct_sizes_are_frozen_for_abi_1_1)
 	SIZE(struct plume_tokenizer_ops, 64);
 	SIZE(struct plume_candidate, 12);
 	SIZE(struct plume_candidates, 24);
-	SIZE(struct plume_logits_api, 152);
+	SIZE(struct plume_logits_api, 160);
 	SIZE(struct plume_request, 56);
 	SIZE(struct plume_search_api, 120);
 	SIZE(struct plume_strategy_ops, 72);

@@ -227,7 +227,8 @@ Test(logits, long_rows_same_bits_vector_and_portable_and_accurate)
 	uint64_t s = 0x9e3779b97f4a7c15ull;
 
 	for (int rep = 0; rep < 4; rep++) {
-		double worst = 0.0, xmax;
+		double worst = 0.0, xmax, lse, lse2, ref_lse = 0.0;
+		float lmax, lmax2;
 
 		for (int i = 0; i < N; i++) {
 			s = s * 6364136223846793005ull + 1442695040888963407ull;
@@ -242,16 +243,29 @@ Test(logits, long_rows_same_bits_vector_and_portable_and_accurate)
 		memcpy(d, x, sizeof(x));
 		lapi()->log_softmax(a, N);
 		lapi()->softmax(c, N);
+		lse = lapi()->log_sum_exp(x, N, &lmax);
 		plume_logits_force_scalar(1);
 		lapi()->log_softmax(b, N);
 		lapi()->softmax(d, N);
+		lse2 = lapi()->log_sum_exp(x, N, &lmax2);
 		plume_logits_force_scalar(0);
+		cr_assert(lse == lse2 && lmax == lmax2, "log_sum_exp: vector and portable loops differ");
+		/* log_softmax is x - max - log_sum_exp, in float */
+		cr_assert(lmax == x[N - 1]);
+		for (int i = 0; i < N; i++)
+			cr_assert(!memcmp(&a[i], &(float){(x[i] - lmax) - (float)lse}, sizeof(float)),
+				  "log_softmax[%d] is not x - max - log_sum_exp", i);
 		cr_assert(!memcmp(a, b, sizeof(a)), "log_softmax: vector and portable loops differ");
 		cr_assert(!memcmp(c, d, sizeof(c)), "softmax: vector and portable loops differ");
 		for (int i = 0; i < N; i++)
 			xd[i] = x[i];
 		ref_softmax(xd, N, p);
 		xmax = x[N - 1];
+		for (int i = 0; i < N; i++)
+			ref_lse += exp(xd[i] - xmax);
+		ref_lse = log(ref_lse);
+		cr_assert(fabs(lse - ref_lse) <= 2e-7 * fmax(1.0, fabs(ref_lse)), "log_sum_exp %.12g vs %.12g",
+			  lse, ref_lse);
 		for (int i = 0; i < N; i++) {
 			if (p[i] < 1e-30)
 				continue;

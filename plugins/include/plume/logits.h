@@ -73,7 +73,19 @@ struct plume_logits_api {
 	/* Draw an index into c->data with probability p (softmax applied if
 	 * needed). Returns the token id. */
 	int32_t (*sample)(struct plume_candidates *c, struct plume_rng *rng);
+
+	/* ---- ABI 1.2, optional: absent from an older host's (shorter)
+	 * struct, so check size (PLUME_LOGITS_HAS) before use ---- */
+	/* log(sum of exp(x[i] - max)) in double over a full vector, max the
+	 * largest non-NaN entry (written to *max): log p(tok) is
+	 * x[tok] - max - result. The exps are log_softmax's (one fixed
+	 * sequence of float operations, vectorised where the CPU allows). n >= 1. */
+	double (*log_sum_exp)(const float *x, size_t n, float *max);
 };
+
+/* 1 when the host's toolkit L has member m (a member added after 1.0). */
+#define PLUME_LOGITS_HAS(L, m)                                                                 \
+	((L)->size >= offsetof(struct plume_logits_api, m) + sizeof((L)->m) && (L)->m)
 
 #ifdef __cplusplus
 }

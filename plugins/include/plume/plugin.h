@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define PLUME_ABI_MAJOR 1
-#define PLUME_ABI_MINOR 1
+#define PLUME_ABI_MINOR 2
 
 #define PLUME_PLUGIN_ENTRY_SYMBOL "plume_plugin_entry"
 
