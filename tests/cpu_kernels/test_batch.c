@@ -13,7 +13,7 @@
 #include "kt.h"
 
 static const uint32_t batch_types[] = {PLUME_DTYPE_Q4_0, PLUME_DTYPE_Q4_1, PLUME_DTYPE_Q5_0,
-				       PLUME_DTYPE_Q8_0};
+				       PLUME_DTYPE_Q8_0, PLUME_DTYPE_Q4_K, PLUME_DTYPE_Q6_K};
 
 static int same_bits(float a, float b)
 {
@@ -22,12 +22,12 @@ static int same_bits(float a, float b)
 
 Test(cpu_kernels, batch_reference_agrees_with_double_dot)
 {
-	enum { K = 576 };
+	enum { K = 1024 };
 	uint64_t s = 31;
 
 	for (size_t i = 0; i < sizeof(batch_types) / sizeof(batch_types[0]); i++) {
 		uint32_t t = batch_types[i], at = cpu_vec_dot_type(t);
-		uint8_t w[K / 32 * 34], a[K / 32 * 36];
+		uint8_t w[K / 32 * 34], a[K / 256 * 292];
 		float x[K];
 
 		for (int rep = 0; rep < 50; rep++) {
@@ -55,12 +55,18 @@ static void check_type(uint32_t t, int64_t K, int64_t n_rows, int n_tok, uint64_
 	size_t wr = cpu_row_bytes(t, K), ar = cpu_row_bytes(at, K), pb = cpu_ilv_bytes(t, n_rows, K);
 	uint8_t *w = malloc(wr * (size_t)n_rows), *a = malloc(ar * (size_t)n_tok);
 	uint8_t *p = malloc(pb), *p2 = malloc(pb);
+	int kq = t == PLUME_DTYPE_Q4_K || t == PLUME_DTYPE_Q6_K;
 	float *x = malloc(sizeof(float) * (size_t)K), *y = malloc(sizeof(float) * (size_t)(n_rows * n_tok));
 	float *y2 = malloc(sizeof(float) * (size_t)(n_rows * n_tok));
 	int64_t G = n_rows / 16;
 
-	cr_assert(pb == wr * (size_t)n_rows, "%s: packed %zu bytes, source %zu", kt_type_name(t), pb,
-		  wr * (size_t)n_rows);
+	/* the 32-element types pack into exactly their bytes; Q4_K's scales
+	 * unpacked take 16 rows x 4 bytes more per block, Q6_K's values as bytes
+	 * 16 x 46 */
+	cr_assert(pb == wr * (size_t)n_rows + (size_t)(n_rows / 16) * (size_t)(K / 256) *
+						      (t == PLUME_DTYPE_Q4_K ? 64 : t == PLUME_DTYPE_Q6_K ? 1024 : 0),
+		  "%s: packed %zu bytes, source %zu", kt_type_name(t), pb, wr * (size_t)n_rows);
+	(void)kq;
 	cr_assert(w && a && p && p2 && x && y && y2);
 	for (int64_t r = 0; r < n_rows; r++)
 		kt_random_row(t, K, s, w + (size_t)r * wr);
@@ -115,19 +121,23 @@ Test(cpu_kernels, batch_kernel_equals_its_reference_for_any_batch)
 	}
 	for (size_t i = 0; i < sizeof(batch_types) / sizeof(batch_types[0]); i++)
 		for (int n_tok = 1; n_tok <= 13; n_tok += (n_tok < 8 ? 1 : 5)) {
-			check_type(batch_types[i], 576, 48, n_tok, &s);
-			check_type(batch_types[i], 32, 16, n_tok, &s);
+			uint32_t t = batch_types[i];
+			int kq = t == PLUME_DTYPE_Q4_K || t == PLUME_DTYPE_Q6_K;
+
+			check_type(t, kq ? 768 : 576, 48, n_tok, &s);
+			check_type(t, kq ? 256 : 32, 16, n_tok, &s);
 			ran++;
 		}
 	check_type(PLUME_DTYPE_Q4_1, 1536, 32, 4, &s);
-	cr_assert(ran == 36); /* 1..8 and 13 rows, four types */
+	cr_assert(ran == 54); /* 1..8 and 13 rows, six types */
 }
 
 Test(cpu_kernels, batch_kernel_refuses_what_it_cannot_pack)
 {
 	cr_assert_eq(cpu_ilv_bytes(PLUME_DTYPE_Q4_1, 40, 576), 0, "rows not a multiple of 16");
 	cr_assert_eq(cpu_ilv_bytes(PLUME_DTYPE_Q4_1, 48, 48), 0, "k not a multiple of 32");
-	cr_assert_eq(cpu_ilv_bytes(PLUME_DTYPE_Q4_K, 48, 256), 0, "K-quants are not packed");
+	cr_assert_eq(cpu_ilv_bytes(PLUME_DTYPE_Q4_K, 48, 288), 0, "K-quants: k a multiple of 256");
+	cr_assert_eq(cpu_ilv_bytes(PLUME_DTYPE_Q5_K, 48, 256), 0, "Q5_K is not packed");
 	cr_assert_eq(cpu_ilv_bytes(PLUME_DTYPE_F32, 48, 256), 0);
 	cr_assert_eq(cpu_ilv_bytes(PLUME_DTYPE_Q8_0, 32, 64), 32 * 2 * 34);
 	/* the scalar ISA has no batch kernel: the caller keeps the exact path */

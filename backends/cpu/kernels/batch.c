@@ -44,6 +44,17 @@
 
 #include "kernels_impl.h"
 
+/* K-quant tiles (one 256-element super-block of 16 rows):
+ *   Q4_K: d[16], dmin[16] fp16; sc[8][16], m[8][16] bytes (sub-block j's
+ *         6-bit scale and min of each row); then per sub-block pair p
+ *         8 x 64 bytes, chunk i lane l = row l's qs bytes 32p+4i..32p+4i+3
+ *         (low nibbles: sub-block 2p, elements 4i..4i+3; high: 2p+1);
+ *   Q6_K: d[16] fp16; sc[16][16] signed bytes; then per 16-element
+ *         sub-block j 4 x 64 bytes, chunk i lane l = row l's 6-bit values
+ *         of elements 16j+4i..16j+4i+3 as bytes 0..63 (Q6_K's ql/qh split
+ *         undone, so 4384 bytes for 3360 of source). */
+enum { KT4_SC = 64, KT4_M = 64 + 128, KT4_Q = 64 + 256, KT6_SC = 32, KT6_Q = 32 + 256 };
+
 static size_t ilv_tile_bytes(uint32_t wtype)
 {
 	switch (wtype) {
@@ -51,17 +62,24 @@ static size_t ilv_tile_bytes(uint32_t wtype)
 	case PLUME_DTYPE_Q4_1: return 16 * 20;
 	case PLUME_DTYPE_Q5_0: return 16 * 22;
 	case PLUME_DTYPE_Q8_0: return 16 * 34;
+	case PLUME_DTYPE_Q4_K: return KT4_Q + 2048;
+	case PLUME_DTYPE_Q6_K: return KT6_Q + 4096;
 	default: return 0;
 	}
+}
+
+static int64_t ilv_block_elems(uint32_t wtype)
+{
+	return wtype == PLUME_DTYPE_Q4_K || wtype == PLUME_DTYPE_Q6_K ? 256 : 32;
 }
 
 size_t cpu_ilv_bytes(uint32_t wtype, int64_t n_rows, int64_t k)
 {
 	size_t tb = ilv_tile_bytes(wtype);
 
-	if (!tb || n_rows <= 0 || n_rows % 16 || k <= 0 || k % 32)
+	if (!tb || n_rows <= 0 || n_rows % 16 || k <= 0 || k % ilv_block_elems(wtype))
 		return 0;
-	return (size_t)(n_rows / 16) * (size_t)(k / 32) * tb;
+	return (size_t)(n_rows / 16) * (size_t)(k / ilv_block_elems(wtype)) * tb;
 }
 
 int cpu_ilv_supported(void)
@@ -107,11 +125,52 @@ static void ilv_pack_tile(uint32_t t, const uint8_t *const *src, uint8_t *dst)
 	}
 }
 
+/* Q6_K element e's 6-bit value (0..63) */
+static int q6k_value(const uint8_t *x, int e)
+{
+	const uint8_t *ql = x + 64 * (e / 128), *qh = x + 128 + 32 * (e / 128);
+	int r = e % 128, l = r % 32, quarter = r / 32;
+	int lo = quarter % 2 ? ql[l + 32] : ql[l];
+
+	lo = quarter >= 2 ? lo >> 4 : lo & 15;
+	return lo | (((qh[l] >> (2 * quarter)) & 3) << 4);
+}
+
+static void ilv_pack_ktile(uint32_t t, const uint8_t *const *src, uint8_t *dst)
+{
+	for (int l = 0; l < 16; l++) {
+		const uint8_t *x = src[l];
+
+		if (t == PLUME_DTYPE_Q4_K) {
+			memcpy(dst + 2 * l, x, 2);
+			memcpy(dst + 32 + 2 * l, x + 2, 2);
+			for (int j = 0; j < 8; j++) {
+				int sc, m;
+
+				cpu_k_scale_min(x + 4, j, &sc, &m);
+				dst[KT4_SC + 16 * j + l] = (uint8_t)sc;
+				dst[KT4_M + 16 * j + l] = (uint8_t)m;
+			}
+			for (int p = 0; p < 4; p++)
+				for (int i = 0; i < 8; i++)
+					memcpy(dst + KT4_Q + 512 * p + 64 * i + 4 * l, x + 16 + 32 * p + 4 * i, 4);
+		} else {
+			memcpy(dst + 2 * l, x + 208, 2);
+			for (int j = 0; j < 16; j++)
+				dst[KT6_SC + 16 * j + l] = x[192 + j];
+			for (int e = 0; e < 256; e++)
+				dst[KT6_Q + 256 * (e / 16) + 64 * (e % 16 / 4) + 4 * l + e % 4] =
+					(uint8_t)q6k_value(x, e);
+		}
+	}
+}
+
 void cpu_ilv_pack(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int64_t g0,
 		  int64_t g1, void *dst)
 {
 	const size_t tb = ilv_tile_bytes(wtype), bb = cpu_type_block_bytes(wtype);
-	const int64_t nb = k / 32;
+	const int64_t nb = k / ilv_block_elems(wtype);
+	const int kq = wtype == PLUME_DTYPE_Q4_K || wtype == PLUME_DTYPE_Q6_K;
 	const uint8_t *W = w;
 
 	for (int64_t g = g0; g < g1; g++)
@@ -120,8 +179,56 @@ void cpu_ilv_pack(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, 
 
 			for (int l = 0; l < 16; l++)
 				src[l] = W + (size_t)(16 * g + l) * w_row_bytes + (size_t)b * bb;
-			ilv_pack_tile(wtype, src, (uint8_t *)dst + ((size_t)g * (size_t)nb + (size_t)b) * tb);
+			(kq ? ilv_pack_ktile : ilv_pack_tile)(
+				wtype, src, (uint8_t *)dst + ((size_t)g * (size_t)nb + (size_t)b) * tb);
 		}
+}
+
+/* The K-quant arithmetic of one output: per super-block the exact integer
+ * sums isum = sum_j sc_j * sum_{e in j} q_e a_e (Q6_K: q_e - 32, by the
+ * activation's 16-element sums) and Q4_K's msum = sum_j m_j * (its two
+ * 16-element sums), then acc = fma(d_w * d_a, isum, acc) and Q4_K's
+ * mins = fma(dmin_w * d_a, msum, mins); y = acc - mins (Q6_K: acc). */
+static float ilv_ref_k(uint32_t wtype, int64_t k, const uint8_t *x, const uint8_t *y)
+{
+	float acc = 0.0f, mins = 0.0f;
+
+	for (int64_t b = 0; b < k / 256; b++, x += cpu_type_block_bytes(wtype), y += 292) {
+		const int8_t *aq = (const int8_t *)(y + 4);
+		int16_t bs[16];
+		float da;
+		int32_t isum = 0, msum = 0;
+
+		memcpy(&da, y, 4);
+		memcpy(bs, y + 260, 32);
+		if (wtype == PLUME_DTYPE_Q4_K) {
+			for (int j = 0; j < 8; j++) {
+				int sc, m;
+				int32_t sub = 0;
+
+				cpu_k_scale_min(x + 4, j, &sc, &m);
+				for (int e = 0; e < 32; e++) {
+					uint8_t byte = x[16 + 32 * (j / 2) + e];
+
+					sub += (j % 2 ? byte >> 4 : byte & 15) * aq[32 * j + e];
+				}
+				isum += sc * sub;
+				msum += m * (bs[2 * j] + bs[2 * j + 1]);
+			}
+			acc = fmaf(h2f(x) * da, (float)isum, acc);
+			mins = fmaf(h2f(x + 2) * da, (float)msum, mins);
+		} else {
+			for (int j = 0; j < 16; j++) {
+				int32_t sub = -32 * bs[j];
+
+				for (int e = 16 * j; e < 16 * j + 16; e++)
+					sub += q6k_value(x, e) * aq[e];
+				isum += (int8_t)x[192 + j] * sub;
+			}
+			acc = fmaf(h2f(x + 208) * da, (float)isum, acc);
+		}
+	}
+	return wtype == PLUME_DTYPE_Q4_K ? acc - mins : acc;
 }
 
 float cpu_ilv_ref(uint32_t wtype, int64_t k, const void *w_row, const void *act_row)
@@ -131,6 +238,8 @@ float cpu_ilv_ref(uint32_t wtype, int64_t k, const void *w_row, const void *act_
 	const size_t aq = wtype == PLUME_DTYPE_Q4_1 ? 4 : 2;
 	float acc = 0.0f, mins = 0.0f;
 
+	if (wtype == PLUME_DTYPE_Q4_K || wtype == PLUME_DTYPE_Q6_K)
+		return ilv_ref_k(wtype, k, x, y);
 	for (int64_t b = 0; b < k / 32; b++, x += bb, y += ab) {
 		int32_t isum = 0;
 
@@ -182,6 +291,21 @@ struct ilv_act {
 static int ilv_bias(uint32_t t)
 {
 	return t == PLUME_DTYPE_Q4_0 ? 8 : t == PLUME_DTYPE_Q5_0 ? 16 : t == PLUME_DTYPE_Q8_0 ? 128 : 0;
+}
+
+/* K-quants: d, and per super-block 16 integers: Q4_K the 32-element sums
+ * (j < 8) for the mins, Q6_K -32 * each 16-element sum (the offset of q) */
+static void ilv_act_prep_k(uint32_t t, int64_t nb, const uint8_t *a, struct ilv_act *p)
+{
+	for (int64_t b = 0; b < nb; b++, a += 292) {
+		int16_t bs[16];
+
+		memcpy(&p->d[b], a, 4);
+		memcpy(bs, a + 260, 32);
+		for (int j = 0; j < 16; j++)
+			p->corr[16 * b + j] = t == PLUME_DTYPE_Q4_K ? (j < 8 ? bs[2 * j] + bs[2 * j + 1] : 0)
+								   : -32 * bs[j];
+	}
 }
 
 static void ilv_act_prep(uint32_t t, int64_t nb, const uint8_t *a, struct ilv_act *p)
@@ -291,6 +415,107 @@ ILV_GROUP_FN(PLUME_DTYPE_Q4_1, q4_1)
 ILV_GROUP_FN(PLUME_DTYPE_Q5_0, q5_0)
 ILV_GROUP_FN(PLUME_DTYPE_Q8_0, q8_0)
 
+/* One 16-row group of Q4_K or Q6_K against NA (<= 4) activation rows. */
+TGT static INL void ilv_kgroup(uint32_t t, int NA, int64_t nb, const uint8_t *tile, size_t tb,
+			       const uint8_t *act, size_t act_row, const struct ilv_act *ap, float *y,
+			       int64_t ldy)
+{
+	const __m512i lo4 = _mm512_set1_epi8(15);
+	__m512 acc[4], mins[4];
+
+	for (int a = 0; a < NA; a++)
+		acc[a] = mins[a] = _mm512_setzero_ps();
+	for (int64_t b = 0; b < nb; b++, tile += tb) {
+		const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)tile));
+		__m512i isum[4];
+
+		for (int a = 0; a < NA; a++)
+			isum[a] = _mm512_setzero_si512();
+		if (t == PLUME_DTYPE_Q4_K) {
+			for (int p = 0; p < 4; p++) {
+				const __m512i sc0 = _mm512_cvtepu8_epi32(
+					_mm_loadu_si128((const __m128i *)(tile + KT4_SC + 16 * (2 * p))));
+				const __m512i sc1 = _mm512_cvtepu8_epi32(
+					_mm_loadu_si128((const __m128i *)(tile + KT4_SC + 16 * (2 * p + 1))));
+				__m512i s0[4], s1[4];
+
+				for (int a = 0; a < NA; a++)
+					s0[a] = s1[a] = _mm512_setzero_si512();
+				for (int i = 0; i < 8; i++) {
+					const __m512i v = _mm512_loadu_si512(tile + KT4_Q + 512 * p + 64 * i);
+					const __m512i wl = _mm512_and_si512(v, lo4);
+					const __m512i wh = _mm512_and_si512(_mm512_srli_epi16(v, 4), lo4);
+
+					for (int a = 0; a < NA; a++) {
+						const uint8_t *q = act + (size_t)a * act_row + (size_t)b * 292 + 4 + 64 * p;
+
+						s0[a] = _mm512_dpbusd_epi32(s0[a], wl, _mm512_set1_epi32(ld32(q + 4 * i)));
+						s1[a] = _mm512_dpbusd_epi32(s1[a], wh,
+									    _mm512_set1_epi32(ld32(q + 32 + 4 * i)));
+					}
+				}
+				for (int a = 0; a < NA; a++)
+					isum[a] = _mm512_add_epi32(isum[a],
+								   _mm512_add_epi32(_mm512_mullo_epi32(s0[a], sc0),
+										    _mm512_mullo_epi32(s1[a], sc1)));
+			}
+			for (int a = 0; a < NA; a++) {
+				const int32_t *bs = ap[a].corr + 16 * b;
+				__m512i m = _mm512_setzero_si512();
+
+				for (int j = 0; j < 8; j++)
+					m = _mm512_add_epi32(m, _mm512_mullo_epi32(
+									_mm512_cvtepu8_epi32(_mm_loadu_si128(
+										(const __m128i *)(tile + KT4_M + 16 * j))),
+									_mm512_set1_epi32(bs[j])));
+				mins[a] = _mm512_fmadd_ps(
+					_mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(tile + 32))),
+						      _mm512_set1_ps(ap[a].d[b])),
+					_mm512_cvtepi32_ps(m), mins[a]);
+			}
+		} else {
+			for (int j = 0; j < 16; j++) {
+				const __m512i sc = _mm512_cvtepi8_epi32(
+					_mm_loadu_si128((const __m128i *)(tile + KT6_SC + 16 * j)));
+				__m512i w[4];
+
+				for (int i = 0; i < 4; i++)
+					w[i] = _mm512_loadu_si512(tile + KT6_Q + 256 * j + 64 * i);
+				for (int a = 0; a < NA; a++) {
+					const uint8_t *q = act + (size_t)a * act_row + (size_t)b * 292 + 4 + 16 * j;
+					__m512i s = _mm512_set1_epi32(ap[a].corr[16 * b + j]);
+
+					for (int i = 0; i < 4; i++)
+						s = _mm512_dpbusd_epi32(s, w[i], _mm512_set1_epi32(ld32(q + 4 * i)));
+					isum[a] = _mm512_add_epi32(isum[a], _mm512_mullo_epi32(s, sc));
+				}
+			}
+		}
+		for (int a = 0; a < NA; a++)
+			acc[a] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(ap[a].d[b])),
+						 _mm512_cvtepi32_ps(isum[a]), acc[a]);
+	}
+	for (int a = 0; a < NA; a++)
+		_mm512_storeu_ps(y + a * ldy,
+				 t == PLUME_DTYPE_Q4_K ? _mm512_sub_ps(acc[a], mins[a]) : acc[a]);
+}
+
+#define ILV_KGROUP_FN(T, tn)                                                                   \
+	TGT static void ilv_group_##tn(int NA, int64_t nb, const uint8_t *tile,                \
+				       const uint8_t *act, size_t act_row,                     \
+				       const struct ilv_act *ap, float *y, int64_t ldy)        \
+	{                                                                                      \
+		const size_t tb = ilv_tile_bytes(T);                                           \
+		switch (NA) {                                                                  \
+		case 1: ilv_kgroup(T, 1, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
+		case 2: ilv_kgroup(T, 2, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
+		case 3: ilv_kgroup(T, 3, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
+		default: ilv_kgroup(T, 4, nb, tile, tb, act, act_row, ap, y, ldy); break;      \
+		}                                                                              \
+	}
+ILV_KGROUP_FN(PLUME_DTYPE_Q4_K, q4_k)
+ILV_KGROUP_FN(PLUME_DTYPE_Q6_K, q6_k)
+
 typedef void (*ilv_group_fn)(int NA, int64_t nb, const uint8_t *tile, const uint8_t *act,
 			     size_t act_row, const struct ilv_act *ap, float *y, int64_t ldy);
 
@@ -300,17 +525,21 @@ int cpu_ilv_gemm(uint32_t wtype, int64_t k, const void *packed, int64_t g0, int6
 	ilv_group_fn fn = wtype == PLUME_DTYPE_Q4_0 ? ilv_group_q4_0
 			: wtype == PLUME_DTYPE_Q4_1 ? ilv_group_q4_1
 			: wtype == PLUME_DTYPE_Q5_0 ? ilv_group_q5_0
-			: wtype == PLUME_DTYPE_Q8_0 ? ilv_group_q8_0 : NULL;
-	const int64_t nb = k / 32;
+			: wtype == PLUME_DTYPE_Q8_0 ? ilv_group_q8_0
+			: wtype == PLUME_DTYPE_Q4_K ? ilv_group_q4_k
+			: wtype == PLUME_DTYPE_Q6_K ? ilv_group_q6_k : NULL;
+	const int kq = wtype == PLUME_DTYPE_Q4_K || wtype == PLUME_DTYPE_Q6_K;
+	const int64_t nb = k / ilv_block_elems(wtype);
+	const int max_rows = kq ? 4 : ILV_MAX_ROWS;
 	const size_t tb = ilv_tile_bytes(wtype);
 	struct ilv_act ap[ILV_MAX_ROWS];
 	float *fbuf;
 	int32_t *ibuf;
 
-	if (!fn || !cpu_ilv_supported() || k % 32 || n_tok < 1)
+	if (!fn || !cpu_ilv_supported() || k % ilv_block_elems(wtype) || n_tok < 1)
 		return 0;
 	fbuf = malloc(sizeof(float) * 2 * ILV_MAX_ROWS * (size_t)nb);
-	ibuf = malloc(sizeof(int32_t) * ILV_MAX_ROWS * (size_t)nb);
+	ibuf = malloc(sizeof(int32_t) * ILV_MAX_ROWS * 16 * (size_t)nb);
 	if (!fbuf || !ibuf) {
 		free(fbuf);
 		free(ibuf);
@@ -318,14 +547,14 @@ int cpu_ilv_gemm(uint32_t wtype, int64_t k, const void *packed, int64_t g0, int6
 	}
 	for (int a = 0; a < ILV_MAX_ROWS; a++)
 		ap[a] = (struct ilv_act){fbuf + (size_t)(2 * a) * nb, fbuf + (size_t)(2 * a + 1) * nb,
-					 ibuf + (size_t)a * nb};
+					 ibuf + (size_t)a * 16 * nb};
 	/* passes of at most ILV_MAX_ROWS activation rows, as even as possible */
-	for (int64_t t0 = 0, passes = (n_tok + ILV_MAX_ROWS - 1) / ILV_MAX_ROWS; t0 < n_tok; passes--) {
+	for (int64_t t0 = 0, passes = (n_tok + max_rows - 1) / max_rows; t0 < n_tok; passes--) {
 		int NA = (int)((n_tok - t0 + passes - 1) / passes);
 		const uint8_t *A = (const uint8_t *)act + (size_t)t0 * act_row_bytes;
 
 		for (int a = 0; a < NA; a++)
-			ilv_act_prep(wtype, nb, A + (size_t)a * act_row_bytes, &ap[a]);
+			(kq ? ilv_act_prep_k : ilv_act_prep)(wtype, nb, A + (size_t)a * act_row_bytes, &ap[a]);
 		for (int64_t g = g0; g < g1; g++)
 			fn(NA, nb, (const uint8_t *)packed + (size_t)g * (size_t)nb * tb, A, act_row_bytes,
 			   ap, y + t0 * ldy + 16 * g, ldy);

@@ -8,7 +8,8 @@
  *        cpu-kernels-bench --int8-peak   (one core's vpdpbusd GOP/s)
  *        cpu-kernels-bench --batch N [k]  (decode batch of N rows over a
  *            256 MiB matrix: the exact kernels against one row and N rows,
- *            and the interleaved batch kernel, in ms per pass) */
+ *            and the interleaved batch kernel, in ms per pass; Q4_K and
+ *            Q6_K too when k is a multiple of 256) */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,8 +176,8 @@ static double time_gemm(struct job *base, int n_th)
 static int batch_bench(int n, int64_t k)
 {
 	static const uint32_t types[] = {PLUME_DTYPE_Q4_0, PLUME_DTYPE_Q4_1, PLUME_DTYPE_Q5_0,
-					 PLUME_DTYPE_Q8_0};
-	static const char *names[] = {"q4_0", "q4_1", "q5_0", "q8_0"};
+					 PLUME_DTYPE_Q8_0, PLUME_DTYPE_Q4_K, PLUME_DTYPE_Q6_K};
+	static const char *names[] = {"q4_0", "q4_1", "q5_0", "q8_0", "q4_k", "q6_k"};
 	const size_t bytes = (size_t)256 << 20;
 	float *x = malloc(sizeof(float) * (size_t)k * (size_t)n);
 
@@ -191,8 +192,14 @@ static int batch_bench(int n, int64_t k)
 	       "exact N/1", "ilv N/1");
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		uint32_t t = types[i], at = cpu_vec_dot_type(t);
-		size_t wr = cpu_row_bytes(t, k), ar = cpu_row_bytes(at, k);
-		int64_t rows = (int64_t)(bytes / wr) / 16 * 16;
+		size_t wr, ar;
+		int64_t rows;
+
+		if (k % cpu_type_block_elems(t))
+			continue; /* the K-quants need k % 256 == 0 */
+		wr = cpu_row_bytes(t, k);
+		ar = cpu_row_bytes(at, k);
+		rows = (int64_t)(bytes / wr) / 16 * 16;
 		uint8_t *w = malloc(wr * (size_t)rows), *a = malloc(ar * (size_t)n);
 		void *p = malloc(cpu_ilv_bytes(t, rows, k));
 		float *y = malloc(sizeof(float) * (size_t)rows * (size_t)n);
@@ -205,9 +212,11 @@ static int batch_bench(int n, int64_t k)
 			w[b] = (uint8_t)(b * 31 % 251);
 		for (size_t r = 0; r < (size_t)rows; r++) /* finite fp16 scales */
 			for (size_t b = 0; b < wr; b += cpu_type_block_bytes(t)) {
-				w[r * wr + b] = 0x00;
-				w[r * wr + b + 1] = 0x1c;
-				if (t == PLUME_DTYPE_Q4_1) {
+				size_t d = t == PLUME_DTYPE_Q6_K ? 208 : 0;
+
+				w[r * wr + b + d] = 0x00;
+				w[r * wr + b + d + 1] = 0x1c;
+				if (t == PLUME_DTYPE_Q4_1 || t == PLUME_DTYPE_Q4_K) {
 					w[r * wr + b + 2] = 0x00;
 					w[r * wr + b + 3] = 0x9c;
 				}
