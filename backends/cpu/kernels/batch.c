@@ -395,39 +395,21 @@ TGT static INL void ilv_group(uint32_t t, int NA, int64_t nb, const uint8_t *til
 				 t == PLUME_DTYPE_Q4_1 ? _mm512_add_ps(acc[a], mins[a]) : acc[a]);
 }
 
-#define ILV_GROUP_FN(T, tn)                                                                    \
-	TGT static void ilv_group_##tn(int NA, int64_t nb, const uint8_t *tile,                \
-				       const uint8_t *act, size_t act_row,                     \
-				       const struct ilv_act *ap, float *y, int64_t ldy)        \
-	{                                                                                      \
-		const size_t tb = ilv_tile_bytes(T);                                           \
-		switch (NA) {                                                                  \
-		case 1: ilv_group(T, 1, nb, tile, tb, act, act_row, ap, y, ldy); break;        \
-		case 2: ilv_group(T, 2, nb, tile, tb, act, act_row, ap, y, ldy); break;        \
-		case 3: ilv_group(T, 3, nb, tile, tb, act, act_row, ap, y, ldy); break;        \
-		case 4: ilv_group(T, 4, nb, tile, tb, act, act_row, ap, y, ldy); break;        \
-		case 5: ilv_group(T, 5, nb, tile, tb, act, act_row, ap, y, ldy); break;        \
-		default: ilv_group(T, 6, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
-		}                                                                              \
-	}
-ILV_GROUP_FN(PLUME_DTYPE_Q4_0, q4_0)
-ILV_GROUP_FN(PLUME_DTYPE_Q4_1, q4_1)
-ILV_GROUP_FN(PLUME_DTYPE_Q5_0, q5_0)
-ILV_GROUP_FN(PLUME_DTYPE_Q8_0, q8_0)
 
-/* One 16-row group of Q4_K or Q6_K against NA (<= 4) activation rows. */
+/* One 16-row group of Q4_K or Q6_K against NA activation rows (callers
+ * pass at most 4: more would spill the per-row sums). */
 TGT static INL void ilv_kgroup(uint32_t t, int NA, int64_t nb, const uint8_t *tile, size_t tb,
 			       const uint8_t *act, size_t act_row, const struct ilv_act *ap, float *y,
 			       int64_t ldy)
 {
 	const __m512i lo4 = _mm512_set1_epi8(15);
-	__m512 acc[4], mins[4];
+	__m512 acc[ILV_MAX_ROWS], mins[ILV_MAX_ROWS];
 
 	for (int a = 0; a < NA; a++)
 		acc[a] = mins[a] = _mm512_setzero_ps();
 	for (int64_t b = 0; b < nb; b++, tile += tb) {
 		const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)tile));
-		__m512i isum[4];
+		__m512i isum[ILV_MAX_ROWS];
 
 		for (int a = 0; a < NA; a++)
 			isum[a] = _mm512_setzero_si512();
@@ -437,7 +419,7 @@ TGT static INL void ilv_kgroup(uint32_t t, int NA, int64_t nb, const uint8_t *ti
 					_mm_loadu_si128((const __m128i *)(tile + KT4_SC + 16 * (2 * p))));
 				const __m512i sc1 = _mm512_cvtepu8_epi32(
 					_mm_loadu_si128((const __m128i *)(tile + KT4_SC + 16 * (2 * p + 1))));
-				__m512i s0[4], s1[4];
+				__m512i s0[ILV_MAX_ROWS], s1[ILV_MAX_ROWS];
 
 				for (int a = 0; a < NA; a++)
 					s0[a] = s1[a] = _mm512_setzero_si512();
@@ -500,21 +482,28 @@ TGT static INL void ilv_kgroup(uint32_t t, int NA, int64_t nb, const uint8_t *ti
 				 t == PLUME_DTYPE_Q4_K ? _mm512_sub_ps(acc[a], mins[a]) : acc[a]);
 }
 
-#define ILV_KGROUP_FN(T, tn)                                                                   \
+/* The row-group function of type T: kernel KERN inlined for each NA. */
+#define ILV_GROUP_FN(T, tn, KERN)                                                              \
 	TGT static void ilv_group_##tn(int NA, int64_t nb, const uint8_t *tile,                \
 				       const uint8_t *act, size_t act_row,                     \
 				       const struct ilv_act *ap, float *y, int64_t ldy)        \
 	{                                                                                      \
 		const size_t tb = ilv_tile_bytes(T);                                           \
 		switch (NA) {                                                                  \
-		case 1: ilv_kgroup(T, 1, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
-		case 2: ilv_kgroup(T, 2, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
-		case 3: ilv_kgroup(T, 3, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
-		default: ilv_kgroup(T, 4, nb, tile, tb, act, act_row, ap, y, ldy); break;      \
+		case 1: KERN(T, 1, nb, tile, tb, act, act_row, ap, y, ldy); break;             \
+		case 2: KERN(T, 2, nb, tile, tb, act, act_row, ap, y, ldy); break;             \
+		case 3: KERN(T, 3, nb, tile, tb, act, act_row, ap, y, ldy); break;             \
+		case 4: KERN(T, 4, nb, tile, tb, act, act_row, ap, y, ldy); break;             \
+		case 5: KERN(T, 5, nb, tile, tb, act, act_row, ap, y, ldy); break;             \
+		default: KERN(T, 6, nb, tile, tb, act, act_row, ap, y, ldy); break;            \
 		}                                                                              \
 	}
-ILV_KGROUP_FN(PLUME_DTYPE_Q4_K, q4_k)
-ILV_KGROUP_FN(PLUME_DTYPE_Q6_K, q6_k)
+ILV_GROUP_FN(PLUME_DTYPE_Q4_0, q4_0, ilv_group)
+ILV_GROUP_FN(PLUME_DTYPE_Q4_1, q4_1, ilv_group)
+ILV_GROUP_FN(PLUME_DTYPE_Q5_0, q5_0, ilv_group)
+ILV_GROUP_FN(PLUME_DTYPE_Q8_0, q8_0, ilv_group)
+ILV_GROUP_FN(PLUME_DTYPE_Q4_K, q4_k, ilv_kgroup)
+ILV_GROUP_FN(PLUME_DTYPE_Q6_K, q6_k, ilv_kgroup)
 
 typedef void (*ilv_group_fn)(int NA, int64_t nb, const uint8_t *tile, const uint8_t *act,
 			     size_t act_row, const struct ilv_act *ap, float *y, int64_t ldy);
