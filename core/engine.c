@@ -204,6 +204,7 @@ static int setup_compute(struct plume_engine *e, struct plume_error *err)
 	if (e->max_live < 1)
 		e->max_live = 1;
 
+	e->params.max_seqs = e->max_live;
 	rc = e->backend->ops.backend.create(e->host, bview, &e->params, &e->backend_ctx, err);
 	if (rc) {
 		plume_error_prefix(err, "%s", e->backend->path);

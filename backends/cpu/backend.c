@@ -58,6 +58,8 @@ static int cpu_create(const struct plume_host *host, const struct plume_config *
 		return host->error(err, PLUME_ERR_NOMEM, "cpu: out of memory");
 	c->host = host;
 	c->n_threads = params->n_threads ? (int)params->n_threads : 1;
+	if (params->size >= offsetof(struct plume_engine_params, max_seqs) + sizeof(params->max_seqs))
+		c->max_seqs = params->max_seqs;
 	host->config_string(cfg, "isa", &isa);
 	host->config_string(cfg, "batched_decode", &batched);
 	c->batch_exact = !strcmp(batched, "exact");
@@ -192,6 +194,30 @@ static int cpu_load_model(void *ctx, const struct plume_model_desc *m, struct pl
 				return rc;
 	}
 	c->m = m;
+	/* a strategy that keeps several sequences alive decodes them in
+	 * batches: pack their weights now rather than in the first step */
+	if (c->max_seqs > 1 && !c->batch_exact && cpu_ilv_supported()) {
+		size_t n = 0, bytes = 0;
+
+		for (uint32_t l = 0; l < m->n_layer; l++) {
+			const struct plume_layer *L = plume_model_layer(m, l);
+			const struct plume_tensor *ts[] = {L->wq, L->wk, L->wv, L->wo, L->ffn_gate,
+							   L->ffn_up, L->ffn_down};
+
+			for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++)
+				if (ts[i] && cpu_ilv_weights(c, ts[i])) {
+					n++;
+					bytes += cpu_ilv_bytes(ts[i]->type, ts[i]->ne[1], ts[i]->ne[0]);
+				}
+		}
+		if (cpu_ilv_weights(c, m->output)) {
+			n++;
+			bytes += cpu_ilv_bytes(m->output->type, m->output->ne[1], m->output->ne[0]);
+		}
+		c->host->log(PLUME_LOG_INFO, "cpu",
+			     "decode batches of up to %u sequences: %zu weights packed for the batch kernel (%.1f MiB)",
+			     c->max_seqs, n, (double)bytes / (1024.0 * 1024.0));
+	}
 	return PLUME_OK;
 }
 

@@ -34,6 +34,7 @@ struct cpu_ctx {
 	} *ilv;
 	uint32_t ilv_cap;
 	int batch_exact;
+	uint32_t max_seqs; /* the engine's most live sequences (0: unknown) */
 
 	/* scratch, grown on demand (host memory, 64-byte aligned) */
 	void *scratch;
@@ -44,5 +45,8 @@ void *cpu_aligned_alloc(struct cpu_ctx *c, size_t n);
 void cpu_aligned_free(struct cpu_ctx *c, void *p);
 
 int cpu_forward(struct cpu_ctx *c, const struct plume_batch *b, struct plume_error *err);
+/* The decode-batch kernel's copy of w, packed on first use by the pool;
+ * NULL when w has no batch kernel or memory is short. */
+const void *cpu_ilv_weights(struct cpu_ctx *c, const struct plume_tensor *w);
 
 #endif

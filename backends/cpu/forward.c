@@ -120,10 +120,8 @@ static void pack_worker(void *arg, int ith, int nth)
 		     hi, j->dst);
 }
 
-/* The decode-batch kernel's copy of w, packed on first use (all threads);
- * NULL when w's type or shape has no batch kernel or memory is short (the
- * exact kernels then serve the batch). */
-static const void *ilv_weights(struct cpu_ctx *c, const struct plume_tensor *w)
+/* (cpu.h) When memory is short the exact kernels serve the batch. */
+const void *cpu_ilv_weights(struct cpu_ctx *c, const struct plume_tensor *w)
 {
 	size_t bytes = cpu_ilv_bytes(w->type, w->ne[1], w->ne[0]);
 	uint32_t h;
@@ -209,7 +207,7 @@ static void matmuls(struct fwd *f, const float *x, int64_t k, int n,
 			par_tokens(f, quant_tokens, &q);
 		}
 		j.mm[i] = (struct mm){w[i], f->act[found], done_row[found], y[i], w[i]->ne[1],
-				      f->batch ? ilv_weights(f->c, w[i]) : NULL};
+				      f->batch ? cpu_ilv_weights(f->c, w[i]) : NULL};
 	}
 	pool_run(f->c->pool, mm_worker, &j);
 }
@@ -893,7 +891,7 @@ int cpu_forward(struct cpu_ctx *c, const struct plume_batch *b, struct plume_err
 				m->output_norm->data, f.E, m->norm_eps);
 		row = quantize_rows(m->output->type, f.xn, b->n_logits, f.E, f.act[0]);
 		j.mm[0] = (struct mm){m->output, f.act[0], row, b->logits, m->output->ne[1],
-				      f.batch ? ilv_weights(c, m->output) : NULL};
+				      f.batch ? cpu_ilv_weights(c, m->output) : NULL};
 		pool_run(c->pool, mm_worker, &j);
 	}
 	return PLUME_OK;

@@ -23,7 +23,7 @@ Test(abi, struct_sizes_are_frozen_for_abi_1_1)
 	if (sizeof(void *) != 8)
 		cr_skip_test("sizes are recorded for LP64 targets");
 	SIZE(struct plume_option, 56);
-	SIZE(struct plume_engine_params, 32);
+	SIZE(struct plume_engine_params, 40);
 	SIZE(struct plume_host, 112);
 	SIZE(struct plume_plugin_desc, 64);
 	SIZE(struct plume_tensor, 64);

@@ -68,6 +68,7 @@ int be_start(struct be *b, int n_threads, const char *isa, uint32_t kv_type, uin
 	if (rc)
 		return rc;
 	params.n_threads = (uint32_t)n_threads;
+	params.max_seqs = b->max_seqs;
 	rc = b->ops->create(plume_host_get(), b->view, &params, &b->ctx, &b->err);
 	if (rc)
 		return rc;

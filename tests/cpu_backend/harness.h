@@ -23,6 +23,7 @@ struct be {
 	struct plume_model_desc md;     /* a copy the tests may alter (rope type, flags) */
 	struct plume_error err;
 	uint32_t block_size, n_blocks;
+	uint32_t max_seqs;              /* passed to create (engine params, ABI 1.2); 0 = unknown */
 };
 
 /* Open the plugin and a model file; fills b->md. Criterion-asserts on failure. */

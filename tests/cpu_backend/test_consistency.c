@@ -161,7 +161,8 @@ Test(cpu_backend, one_and_two_threads_give_identical_logits)
 /* Three sequences (12, 9 and 15 tokens, one block each) prefilled one by
  * one, then one decode step: seqs[] of them in one batch (one token each),
  * logits [n][V]. */
-static void decode_batch(struct be *b, const char *opt, const int *seqs, int n, float *logits)
+static void decode_batch_with(struct be *b, const char *opt, uint32_t max_seqs, const int *seqs,
+			      int n, float *logits)
 {
 	static const int len[3] = {12, 9, 15};
 	struct plume_batch batch = PLUME_STRUCT_INIT(struct plume_batch);
@@ -173,6 +174,7 @@ static void decode_batch(struct be *b, const char *opt, const int *seqs, int n, 
 	init_toks();
 	be_open_tiny(b, &(struct tu_tiny_opts){.weight_type = PLUME_DTYPE_Q4_1,
 					       .embd_type = PLUME_DTYPE_Q8_0});
+	b->max_seqs = max_seqs;
 	cr_assert_eq(be_start(b, 2, opt, PLUME_KV_F16, 3, 16), 0, "%s", b->err.msg);
 	for (int s = 0; s < 3; s++)
 		cr_assert_eq(be_run_seq(b, toks + 3 * s, (uint32_t)len[s], 0, tab[s], 1, 1, scratch), 0,
@@ -195,6 +197,11 @@ static void decode_batch(struct be *b, const char *opt, const int *seqs, int n, 
 	batch.logits = logits;
 	cr_assert_eq(b->ops->forward(b->ctx, &batch, &b->err), 0, "%s", b->err.msg);
 	be_close(b);
+}
+
+static void decode_batch(struct be *b, const char *opt, const int *seqs, int n, float *logits)
+{
+	decode_batch_with(b, opt, 0, seqs, n, logits);
 }
 
 /* batched_decode = fast (the default): the decode-batch kernel's logits are
@@ -227,6 +234,10 @@ Test(cpu_backend, decode_batch_of_sequences_fast_is_close_exact_is_identical)
 		     "fast: sequence 2 changed with its batch partners");
 	cr_expect_eq(memcmp(fast2 + V, fast, sizeof(float) * V), 0,
 		     "fast: sequence 0 changed with its batch partners");
+	/* told at create that batches of 3 will come (engine params'
+	 * max_seqs), the backend packs at load_model: the same bits */
+	decode_batch_with(&b, NULL, 3, all, 3, exact);
+	cr_expect_eq(memcmp(exact, fast, sizeof(fast)), 0, "fast: packing at load differs from packing on first use");
 	if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw"))
 		cr_expect_gt(d, 0, "fast: bit-identical to the one-sequence path, so the batch kernel did not run");
 	else

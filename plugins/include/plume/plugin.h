@@ -103,6 +103,12 @@ struct plume_engine_params {
 	uint32_t n_threads;      /* engine.threads (>= 1) */
 	uint64_t seed;           /* engine.seed */
 	int32_t log_level;       /* enum plume_log_level: most verbose wanted */
+	uint32_t reserved0;      /* ABI 1.2: zero */
+	/* ABI 1.2 (an older host's shorter struct reads as 0 = unknown): the
+	 * most sequences the strategy keeps alive, so the most one decode
+	 * step carries. A backend may prepare for batches that large when it
+	 * loads the model (the CPU backend packs its decode-batch weights). */
+	uint32_t max_seqs;
 };
 
 /* ---- host services ------------------------------------------------------ */
