@@ -512,6 +512,53 @@ static void lt_top_k(struct plume_candidates *c, int32_t k)
 	c->sorted = 1;
 }
 
+/* candidates_init then top_k(k) in one pass over the logits: the k best
+ * are kept in a heap (cand_select's), and the logits are screened 16 at a
+ * time against the heap's worst (a branch-free compare the compiler
+ * vectorises) before any one-by-one insert. The threshold only rises and
+ * a later id never wins a tie, so a group with no logit above it holds no
+ * candidate cand_select would take: the same k candidates, sorted. */
+static void lt_candidates_top_k(struct plume_candidates *c, const float *logits, size_t n,
+				int32_t k)
+{
+	size_t kk = (size_t)k, j;
+	struct plume_candidate *h = c->data;
+
+	if (k <= 0 || kk > n / 2) {
+		lt_candidates_init(c, logits, n);
+		lt_top_k(c, k);
+		return;
+	}
+	for (j = 0; j < kk; j++)
+		h[j] = (struct plume_candidate){(int32_t)j, logits[j], 0.0f};
+	for (size_t i = kk / 2; i-- > 0;)
+		heap_sift(h, kk, i);
+	while (j < n) {
+		if (j + 16 <= n && !isnan(h[0].logit)) {
+			float thr = h[0].logit;
+			int any = 0;
+
+			for (int l = 0; l < 16; l++)
+				any |= logits[j + l] > thr;
+			if (!any) {
+				j += 16;
+				continue;
+			}
+		}
+		for (size_t e = j + 16 <= n ? j + 16 : n; j < e; j++) {
+			struct plume_candidate x = {(int32_t)j, logits[j], 0.0f};
+
+			if (cand_before(&x, &h[0])) {
+				h[0] = x;
+				heap_sift(h, kk, 0);
+			}
+		}
+	}
+	qsort(h, kk, sizeof(*h), cand_cmp);
+	c->n = kk;
+	c->sorted = 1;
+}
+
 /* descending float cumsum over the first m; keep through the first
  * cum >= p (at least min_keep). Returns 0 if not reached within m. */
 static size_t top_p_cut(const struct plume_candidates *c, size_t m, float p, size_t min_keep)
@@ -715,6 +762,7 @@ const struct plume_logits_api *plume_logits_api_get(void)
 		.rng_uniform = lt_rng_uniform,
 		.sample = lt_sample,
 		.log_sum_exp = lt_log_sum_exp,
+		.candidates_top_k = lt_candidates_top_k,
 	};
 
 	return &api;

@@ -355,7 +355,7 @@ static int sample_one(struct sampling *s, const struct plume_search_api *api,
 	const float *model = logits;
 	struct plume_candidates c;
 	const int32_t *toks;
-	uint32_t n_toks = 0;
+	uint32_t n_toks = 0, first;
 	int32_t tok;
 	int rc;
 
@@ -384,8 +384,16 @@ static int sample_one(struct sampling *s, const struct plume_search_api *api,
 	c.data = s->cand;
 	c.n = nv;
 	c.sorted = 0;
-	L->candidates_init(&c, logits, nv);
-	for (uint32_t i = 0; i < s->n_order; i++)
+	first = 0;
+	if (s->n_order && s->order[0] == F_TOP_K && PLUME_LOGITS_HAS(L, candidates_top_k)) {
+		/* the chain opens with top_k (llama.cpp's order): one pass
+		 * keeps the k best instead of a full candidate array */
+		L->candidates_top_k(&c, logits, nv, s->top_k);
+		first = 1;
+	} else {
+		L->candidates_init(&c, logits, nv);
+	}
+	for (uint32_t i = first; i < s->n_order; i++)
 		run_filter(s, s->order[i], &c);
 	tok = L->sample(&c, slot->rng);
 	if (tok < 0 || (size_t)tok >= nv)

@@ -39,7 +39,7 @@ Test(abi, struct_sizes_are_frozen_for_abi_1_1)
 	SIZE(struct plume_tokenizer_ops, 64);
 	SIZE(struct plume_candidate, 12);
 	SIZE(struct plume_candidates, 24);
-	SIZE(struct plume_logits_api, 160);
+	SIZE(struct plume_logits_api, 168);
 	SIZE(struct plume_request, 56);
 	SIZE(struct plume_search_api, 120);
 	SIZE(struct plume_strategy_ops, 72);

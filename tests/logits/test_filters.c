@@ -4,6 +4,7 @@
  * temperature. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "logits_test.h"
 
@@ -398,4 +399,48 @@ Test(logits, top_p_on_large_unsorted_vocab_matches_definition)
 	free(x);
 	free(want);
 	free(kept);
+}
+
+/* candidates_top_k (ABI 1.2) is candidates_init followed by top_k: the same
+ * candidates in the same order, with ties, NaN, infinities, every k. */
+Test(logits, candidates_top_k_equals_init_then_top_k)
+{
+	enum { N = 5003 };
+	static float x[N];
+	static struct plume_candidate a[N], b[N];
+	const int32_t ks[] = {-1, 0, 1, 2, 7, 40, 256, N / 2, N / 2 + 1, N - 1, N, N + 5};
+	uint64_t s = 99;
+
+	for (int rep = 0; rep < 6; rep++) {
+		for (int i = 0; i < N; i++) {
+			s = s * 6364136223846793005ull + 1442695040888963407ull;
+			/* few distinct values: many ties */
+			x[i] = (float)((s >> 40) % (rep < 3 ? 50 : 100000)) * 0.25f - 10.0f;
+		}
+		if (rep % 2) {
+			x[3] = NAN;
+			x[0] = NAN;
+			x[17] = INFINITY;
+			x[N - 2] = -INFINITY;
+			x[N - 1] = NAN;
+		}
+		if (rep == 5) /* a rising run: the threshold moves in every group */
+			for (int i = 0; i < N; i++)
+				x[i] = (float)i * 0.01f;
+		for (size_t q = 0; q < sizeof(ks) / sizeof(ks[0]); q++) {
+			struct plume_candidates ca = {a, N, 0}, cb = {b, N, 0};
+
+			lapi()->candidates_init(&ca, x, N);
+			lapi()->top_k(&ca, ks[q]);
+			memset(b, 0xA5, sizeof(b));
+			lapi()->candidates_top_k(&cb, x, N, ks[q]);
+			cr_assert_eq(cb.n, ca.n, "k=%d: %zu kept, want %zu", ks[q], cb.n, ca.n);
+			cr_assert_eq(cb.sorted, ca.sorted, "k=%d", ks[q]);
+			for (size_t i = 0; i < ca.n; i++)
+				cr_assert(a[i].id == b[i].id && (a[i].logit == b[i].logit ||
+								 (isnan(a[i].logit) && isnan(b[i].logit))) &&
+					  a[i].p == b[i].p,
+					  "k=%d rep %d: [%zu] id %d vs %d", ks[q], rep, i, b[i].id, a[i].id);
+		}
+	}
 }

@@ -81,6 +81,11 @@ struct plume_logits_api {
 	 * x[tok] - max - result. The exps are log_softmax's (one fixed
 	 * sequence of float operations, vectorised where the CPU allows). n >= 1. */
 	double (*log_sum_exp)(const float *x, size_t n, float *max);
+	/* candidates_init(c, logits, n) then top_k(c, k), in one pass that
+	 * fills only the k kept (the same candidates, sorted; n_vocab-sized
+	 * c->data still required). */
+	void (*candidates_top_k)(struct plume_candidates *c, const float *logits, size_t n,
+				 int32_t k);
 };
 
 /* 1 when the host's toolkit L has member m (a member added after 1.0). */
