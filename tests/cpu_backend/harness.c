@@ -127,6 +127,25 @@ int be_run_seq(struct be *b, const int32_t *tokens, uint32_t n, int32_t pos0,
 	return rc;
 }
 
+int be_run_batch(struct be *b, uint32_t n, const int32_t *tokens, const int32_t *pos,
+		 const uint32_t *seq, uint32_t n_seqs, const uint32_t *const *tables,
+		 const uint32_t *n_blocks, uint32_t n_logits, const uint32_t *idx, float *logits)
+{
+	struct plume_batch batch = PLUME_STRUCT_INIT(struct plume_batch);
+
+	batch.n_tokens = n;
+	batch.tokens = tokens;
+	batch.positions = pos;
+	batch.seq = seq;
+	batch.n_seqs = n_seqs;
+	batch.block_tables = tables;
+	batch.n_blocks = n_blocks;
+	batch.n_logits = n_logits;
+	batch.logits_idx = idx;
+	batch.logits = logits;
+	return b->ops->forward(b->ctx, &batch, &b->err);
+}
+
 void be_identity_table(uint32_t *table, uint32_t n, uint32_t first)
 {
 	for (uint32_t i = 0; i < n; i++)

@@ -43,6 +43,13 @@ void be_close(struct be *b);
 int be_run_seq(struct be *b, const int32_t *tokens, uint32_t n, int32_t pos0,
 	       const uint32_t *table, uint32_t n_tab, int last_only, float *logits);
 
+/* A batch of n tokens over n_seqs sequences (seq[i] indexes tables and
+ * n_blocks), logits of the n_logits tokens in idx into logits. Returns
+ * forward's status. */
+int be_run_batch(struct be *b, uint32_t n, const int32_t *tokens, const int32_t *pos,
+		 const uint32_t *seq, uint32_t n_seqs, const uint32_t *const *tables,
+		 const uint32_t *n_blocks, uint32_t n_logits, const uint32_t *idx, float *logits);
+
 /* tables 0, 1, 2, ... for sequence s: blocks s*per .. s*per+per-1 */
 void be_identity_table(uint32_t *table, uint32_t n, uint32_t first);
 

@@ -57,7 +57,6 @@ Test(cpu_backend, prefill_equals_one_token_decode_steps)
 Test(cpu_backend, two_sequences_in_one_batch_equal_each_run_alone)
 {
 	struct be b;
-	struct plume_batch batch = PLUME_STRUCT_INIT(struct plume_batch);
 	uint32_t t0[2] = {4, 1}, t1[1] = {2}, nb[2] = {2, 1}, seq[29], idx[2] = {19, 28};
 	const uint32_t *tables[2] = {t0, t1};
 	int32_t tk[29], pos[29];
@@ -69,17 +68,8 @@ Test(cpu_backend, two_sequences_in_one_batch_equal_each_run_alone)
 		pos[i] = i < 20 ? i : i - 20;
 		seq[i] = i >= 20;
 	}
-	batch.n_tokens = 29;
-	batch.tokens = tk;
-	batch.positions = pos;
-	batch.seq = seq;
-	batch.n_seqs = 2;
-	batch.block_tables = tables;
-	batch.n_blocks = nb;
-	batch.n_logits = 2;
-	batch.logits_idx = idx;
-	batch.logits = both;
-	cr_assert_eq(b.ops->forward(b.ctx, &batch, &b.err), 0, "%s", b.err.msg);
+	cr_assert_eq(be_run_batch(&b, 29, tk, pos, seq, 2, tables, nb, 2, idx, both), 0, "%s",
+		     b.err.msg);
 	be_close(&b);
 	open_q(&b, 2, 5, 16);
 	cr_assert_eq(be_run_seq(&b, tk, 20, 0, t0, 2, 1, alone0), 0, "%s", b.err.msg);
@@ -165,7 +155,6 @@ static void decode_batch_with(struct be *b, const char *opt, uint32_t max_seqs, 
 			      int n, float *logits)
 {
 	static const int len[3] = {12, 9, 15};
-	struct plume_batch batch = PLUME_STRUCT_INIT(struct plume_batch);
 	uint32_t tab[3][1] = {{0}, {1}, {2}}, nb[3] = {1, 1, 1}, sq[3], idx[3] = {0, 1, 2};
 	const uint32_t *tables[3];
 	int32_t tk[3], pos[3];
@@ -185,17 +174,9 @@ static void decode_batch_with(struct be *b, const char *opt, uint32_t max_seqs, 
 		sq[i] = (uint32_t)i;
 		tables[i] = tab[seqs[i]];
 	}
-	batch.n_tokens = (uint32_t)n;
-	batch.tokens = tk;
-	batch.positions = pos;
-	batch.seq = sq;
-	batch.n_seqs = (uint32_t)n;
-	batch.block_tables = tables;
-	batch.n_blocks = nb;
-	batch.n_logits = (uint32_t)n;
-	batch.logits_idx = idx;
-	batch.logits = logits;
-	cr_assert_eq(b->ops->forward(b->ctx, &batch, &b->err), 0, "%s", b->err.msg);
+	cr_assert_eq(be_run_batch(b, (uint32_t)n, tk, pos, sq, (uint32_t)n, tables, nb, (uint32_t)n,
+				  idx, logits),
+		     0, "%s", b->err.msg);
 	be_close(b);
 }
 

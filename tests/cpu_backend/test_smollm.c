@@ -141,7 +141,6 @@ Test(cpu_backend, smollm2_decode_batch_stays_close_to_one_sequence_steps, .timeo
 	}
 	for (int m = 0; m < 2; m++) {
 		struct be b;
-		struct plume_batch batch = PLUME_STRUCT_INIT(struct plume_batch);
 		float *alone, *both, *scratch;
 		double worst = 0;
 		uint32_t V;
@@ -158,17 +157,8 @@ Test(cpu_backend, smollm2_decode_batch_stays_close_to_one_sequence_steps, .timeo
 			cr_assert_eq(be_run_seq(&b, &next[s], 1, 5, tab[s], 1, 1, alone + (size_t)s * V), 0,
 				     "%s", b.err.msg);
 		}
-		batch.n_tokens = 4;
-		batch.tokens = next;
-		batch.positions = pos;
-		batch.seq = sq;
-		batch.n_seqs = 4;
-		batch.block_tables = tables;
-		batch.n_blocks = nb;
-		batch.n_logits = 4;
-		batch.logits_idx = idx;
-		batch.logits = both;
-		cr_assert_eq(b.ops->forward(b.ctx, &batch, &b.err), 0, "%s", b.err.msg);
+		cr_assert_eq(be_run_batch(&b, 4, next, pos, sq, 4, tables, nb, 4, idx, both), 0, "%s",
+			     b.err.msg);
 		for (int s = 0; s < 4; s++) {
 			double kl = kl_logits(alone + (size_t)s * V, both + (size_t)s * V, V);
 
