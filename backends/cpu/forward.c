@@ -126,7 +126,7 @@ const void *cpu_ilv_weights(struct cpu_ctx *c, const struct plume_tensor *w)
 	size_t bytes = cpu_ilv_bytes(w->type, w->ne[1], w->ne[0]);
 	uint32_t h;
 
-	if (!bytes)
+	if (!bytes || !cpu_ilv_runs(w->type))
 		return NULL;
 	if (!c->ilv) {
 		uint32_t cap = 64;

@@ -84,7 +84,19 @@ size_t cpu_ilv_bytes(uint32_t wtype, int64_t n_rows, int64_t k)
 
 int cpu_ilv_supported(void)
 {
-	return cpu_isa_active() >= CPU_ISA_AVX512;
+	return cpu_isa_active() >= CPU_ISA_AVX2;
+}
+
+int cpu_ilv_runs(uint32_t wtype)
+{
+	switch (wtype) {
+	case PLUME_DTYPE_Q4_0: case PLUME_DTYPE_Q4_1: case PLUME_DTYPE_Q5_0: case PLUME_DTYPE_Q8_0:
+		return cpu_isa_active() >= CPU_ISA_AVX2;
+	case PLUME_DTYPE_Q4_K: case PLUME_DTYPE_Q6_K:
+		return cpu_isa_active() >= CPU_ISA_AVX512;
+	default:
+		return 0;
+	}
 }
 
 /* quant bytes offset and scale/min layout of a source block */
@@ -505,27 +517,128 @@ ILV_GROUP_FN(PLUME_DTYPE_Q8_0, q8_0, ilv_group)
 ILV_GROUP_FN(PLUME_DTYPE_Q4_K, q4_k, ilv_kgroup)
 ILV_GROUP_FN(PLUME_DTYPE_Q6_K, q6_k, ilv_kgroup)
 
+/* ---- AVX2 (no VNNI): the same tiles and the same arithmetic per output,
+ * so the same bits as the AVX-512 kernel. Eight rows per 256-bit vector, the
+ * two halves of a tile one after the other; a group's four-byte sums by
+ * vpmaddubsw then vpmaddwd (no pair sum can saturate: weights below 32, or
+ * Q8_0 through |q| and the activation's sign, at most 2 * 128 * 127). */
+#define TGT2 __attribute__((target("avx2,fma,f16c")))
+
+TGT2 static INL void ilv_group2(uint32_t t, int NA, int64_t nb, const uint8_t *tile, size_t tb,
+				const uint8_t *act, size_t act_row, const struct ilv_act *ap,
+				float *y, int64_t ldy)
+{
+	const size_t ab = t == PLUME_DTYPE_Q4_1 ? 36 : 34, aq = t == PLUME_DTYPE_Q4_1 ? 4 : 2;
+	const size_t qo = t == PLUME_DTYPE_Q4_1 ? 64 : 32;
+	const __m256i lo4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+	const __m256i b16 = _mm256_set1_epi8(16), flip = _mm256_set1_epi8((char)0x80);
+	/* byte i of a 32-bit mask broadcast: selects bit i % 8 of mask byte i / 8 */
+	const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2,
+					      2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+	const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+
+	for (int half = 0; half < 2; half++) {
+		const uint8_t *tl = tile;
+		__m256 acc[ILV_MAX_ROWS], mins[ILV_MAX_ROWS];
+
+		for (int a = 0; a < NA; a++)
+			acc[a] = mins[a] = _mm256_setzero_ps();
+		for (int64_t b = 0; b < nb; b++, tl += tb) {
+			const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(tl + 16 * half)));
+			__m256 mw = _mm256_setzero_ps();
+			__m256i w[8];
+
+			if (t == PLUME_DTYPE_Q4_1)
+				mw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(tl + 32 + 16 * half)));
+			if (t == PLUME_DTYPE_Q8_0) {
+				for (int g = 0; g < 8; g++)
+					w[g] = _mm256_xor_si256(
+						_mm256_loadu_si256((const __m256i *)(tl + qo + 64 * g + 32 * half)), flip);
+			} else {
+				for (int i = 0; i < 4; i++) {
+					__m256i v = _mm256_loadu_si256((const __m256i *)(tl + qo + 64 * i + 32 * half));
+
+					w[i] = _mm256_and_si256(v, lo4);
+					w[4 + i] = _mm256_and_si256(_mm256_srli_epi16(v, 4), lo4);
+				}
+				if (t == PLUME_DTYPE_Q5_0)
+					for (int g = 0; g < 8; g++) {
+						uint32_t m;
+						__m256i sel;
+
+						memcpy(&m, tl + qo + 256 + 8 * g + 4 * half, 4);
+						sel = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)m), pick), bit);
+						sel = _mm256_cmpeq_epi8(sel, bit);
+						w[g] = _mm256_add_epi8(w[g], _mm256_and_si256(sel, b16));
+					}
+			}
+			for (int a = 0; a < NA; a++) {
+				const uint8_t *q = act + (size_t)a * act_row + (size_t)b * ab + aq;
+				__m256i s = t == PLUME_DTYPE_Q4_1 || t == PLUME_DTYPE_Q8_0
+						    ? _mm256_setzero_si256()
+						    : _mm256_set1_epi32(ap[a].corr[b]);
+
+				for (int g = 0; g < 8; g++) {
+					__m256i x = _mm256_set1_epi32(ld32(q + 4 * g)), p;
+
+					if (t == PLUME_DTYPE_Q8_0)
+						p = _mm256_maddubs_epi16(_mm256_abs_epi8(w[g]), _mm256_sign_epi8(x, w[g]));
+					else
+						p = _mm256_maddubs_epi16(w[g], x);
+					s = _mm256_add_epi32(s, _mm256_madd_epi16(p, ones));
+				}
+				acc[a] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(ap[a].d[b])),
+							 _mm256_cvtepi32_ps(s), acc[a]);
+				if (t == PLUME_DTYPE_Q4_1)
+					mins[a] = _mm256_fmadd_ps(mw, _mm256_set1_ps(ap[a].s[b]), mins[a]);
+			}
+		}
+		for (int a = 0; a < NA; a++)
+			_mm256_storeu_ps(y + a * ldy + 8 * half,
+					 t == PLUME_DTYPE_Q4_1 ? _mm256_add_ps(acc[a], mins[a]) : acc[a]);
+	}
+}
+
+#define ILV_GROUP2_FN(T, tn)                                                                   \
+	TGT2 static void ilv_group2_##tn(int NA, int64_t nb, const uint8_t *tile,              \
+					 const uint8_t *act, size_t act_row,                   \
+					 const struct ilv_act *ap, float *y, int64_t ldy)      \
+	{                                                                                      \
+		const size_t tb = ilv_tile_bytes(T);                                           \
+		switch (NA) {                                                                  \
+		case 1: ilv_group2(T, 1, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
+		case 2: ilv_group2(T, 2, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
+		case 3: ilv_group2(T, 3, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
+		default: ilv_group2(T, 4, nb, tile, tb, act, act_row, ap, y, ldy); break;      \
+		}                                                                              \
+	}
+ILV_GROUP2_FN(PLUME_DTYPE_Q4_0, q4_0)
+ILV_GROUP2_FN(PLUME_DTYPE_Q4_1, q4_1)
+ILV_GROUP2_FN(PLUME_DTYPE_Q5_0, q5_0)
+ILV_GROUP2_FN(PLUME_DTYPE_Q8_0, q8_0)
+
 typedef void (*ilv_group_fn)(int NA, int64_t nb, const uint8_t *tile, const uint8_t *act,
 			     size_t act_row, const struct ilv_act *ap, float *y, int64_t ldy);
 
 int cpu_ilv_gemm(uint32_t wtype, int64_t k, const void *packed, int64_t g0, int64_t g1,
 		 const void *act, size_t act_row_bytes, int64_t n_tok, float *y, int64_t ldy)
 {
-	ilv_group_fn fn = wtype == PLUME_DTYPE_Q4_0 ? ilv_group_q4_0
-			: wtype == PLUME_DTYPE_Q4_1 ? ilv_group_q4_1
-			: wtype == PLUME_DTYPE_Q5_0 ? ilv_group_q5_0
-			: wtype == PLUME_DTYPE_Q8_0 ? ilv_group_q8_0
+	const int v512 = cpu_isa_active() >= CPU_ISA_AVX512;
+	ilv_group_fn fn = wtype == PLUME_DTYPE_Q4_0 ? (v512 ? ilv_group_q4_0 : ilv_group2_q4_0)
+			: wtype == PLUME_DTYPE_Q4_1 ? (v512 ? ilv_group_q4_1 : ilv_group2_q4_1)
+			: wtype == PLUME_DTYPE_Q5_0 ? (v512 ? ilv_group_q5_0 : ilv_group2_q5_0)
+			: wtype == PLUME_DTYPE_Q8_0 ? (v512 ? ilv_group_q8_0 : ilv_group2_q8_0)
 			: wtype == PLUME_DTYPE_Q4_K ? ilv_group_q4_k
 			: wtype == PLUME_DTYPE_Q6_K ? ilv_group_q6_k : NULL;
 	const int kq = wtype == PLUME_DTYPE_Q4_K || wtype == PLUME_DTYPE_Q6_K;
 	const int64_t nb = k / ilv_block_elems(wtype);
-	const int max_rows = kq ? 4 : ILV_MAX_ROWS;
+	const int max_rows = kq || !v512 ? 4 : ILV_MAX_ROWS;
 	const size_t tb = ilv_tile_bytes(wtype);
 	struct ilv_act ap[ILV_MAX_ROWS];
 	float *fbuf;
 	int32_t *ibuf;
 
-	if (!fn || !cpu_ilv_supported() || k % ilv_block_elems(wtype) || n_tok < 1)
+	if (!fn || !cpu_ilv_runs(wtype) || k % ilv_block_elems(wtype) || n_tok < 1)
 		return 0;
 	fbuf = malloc(sizeof(float) * 2 * ILV_MAX_ROWS * (size_t)nb);
 	ibuf = malloc(sizeof(int32_t) * ILV_MAX_ROWS * 16 * (size_t)nb);

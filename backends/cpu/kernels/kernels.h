@@ -66,17 +66,20 @@ float cpu_vec_dot_q4_k_repacked_gemm(int64_t n, const void *w_row, const void *a
 float cpu_vec_dot_kq_tiled(uint32_t wtype, int64_t n, const void *w_row, const void *act_row);
 
 /* ---- decode batches of several sequences (batch.c) ----
- * Q4_0/Q4_1/Q5_0/Q8_0 weights repacked 16 rows at a time, one row per
- * 512-bit lane, so that a block's integer sums for 16 rows take eight
- * vpdpbusd and its float work one conversion, multiply and fused
- * multiply-add (AVX-512 VNNI). Not llama.cpp's order: each output equals
+ * Q4_0/Q4_1/Q5_0/Q8_0 (and Q4_K/Q6_K) weights repacked 16 rows at a time,
+ * one row per 512-bit lane, so that a block's integer sums for 16 rows take
+ * eight vpdpbusd and its float work one conversion, multiply and fused
+ * multiply-add (AVX-512 VNNI; AVX2 takes the rows eight at a time). Not llama.cpp's order: each output equals
  * cpu_ilv_ref() of its row, whatever the batch, not the one-sequence
  * kernels' bits. */
 /* Bytes of the packed copy; 0 when the type or shape cannot be packed
  * (n_rows % 16, k % 32). */
 size_t cpu_ilv_bytes(uint32_t wtype, int64_t n_rows, int64_t k);
-/* 1 when cpu_ilv_gemm runs on this CPU with the active ISA. */
+/* 1 when a batch kernel runs on this CPU with the active ISA (AVX2 or
+ * AVX-512: the 32-element types; AVX-512 VNNI: Q4_K and Q6_K too), and
+ * for which weight type. Every ISA gives the same bits. */
 int cpu_ilv_supported(void);
+int cpu_ilv_runs(uint32_t wtype);
 /* Pack row groups [g0, g1) (rows 16*g0 .. 16*g1) of W into dst (the whole
  * packed copy; groups land at their own offsets, so threads may split). */
 void cpu_ilv_pack(uint32_t wtype, int64_t k, const void *w, size_t w_row_bytes, int64_t g0,

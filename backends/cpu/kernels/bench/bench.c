@@ -6,7 +6,7 @@
  * Usage: cpu-kernels-bench [k] [n_out]
  *        cpu-kernels-bench --bandwidth THREADS   (prints the median GB/s)
  *        cpu-kernels-bench --int8-peak   (one core's vpdpbusd GOP/s)
- *        cpu-kernels-bench --batch N [k]  (decode batch of N rows over a
+ *        cpu-kernels-bench --batch N [k] [avx2]  (decode batch of N rows over a
  *            256 MiB matrix: the exact kernels against one row and N rows,
  *            and the interleaved batch kernel, in ms per pass; Q4_K and
  *            Q6_K too when k is a multiple of 256) */
@@ -181,13 +181,14 @@ static int batch_bench(int n, int64_t k)
 	const size_t bytes = (size_t)256 << 20;
 	float *x = malloc(sizeof(float) * (size_t)k * (size_t)n);
 
-	if (n < 1 || n > 64 || k % 32 || !x || cpu_kernels_force(CPU_ISA_AUTO) < CPU_ISA_AVX512) {
-		fprintf(stderr, "cpu-kernels-bench: --batch N (1..64) [k, multiple of 32]; needs AVX-512 VNNI\n");
+	if (n < 1 || n > 64 || k % 32 || !x || !cpu_ilv_supported()) {
+		fprintf(stderr, "cpu-kernels-bench: --batch N (1..64) [k, multiple of 32] [avx2]; needs AVX2\n");
 		return 1;
 	}
 	for (int64_t i = 0; i < k * n; i++)
 		x[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f;
-	printf("k=%lld, %d rows; ms per pass over a 256 MiB matrix (best of 5)\n", (long long)k, n);
+	printf("k=%lld, %d rows, %s; ms per pass over a 256 MiB matrix (best of 5)\n", (long long)k, n,
+	       cpu_kernels_isa_name());
 	printf("%-6s %3s %10s %10s %10s %9s %9s\n", "type", "thr", "exact 1", "exact N", "ilv N",
 	       "exact N/1", "ilv N/1");
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -195,8 +196,8 @@ static int batch_bench(int n, int64_t k)
 		size_t wr, ar;
 		int64_t rows;
 
-		if (k % cpu_type_block_elems(t))
-			continue; /* the K-quants need k % 256 == 0 */
+		if (k % cpu_type_block_elems(t) || !cpu_ilv_runs(t))
+			continue; /* the K-quants need k % 256 == 0 and AVX-512 */
 		wr = cpu_row_bytes(t, k);
 		ar = cpu_row_bytes(at, k);
 		rows = (int64_t)(bytes / wr) / 16 * 16;
@@ -274,8 +275,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cpu-kernels-bench: no AVX-512 VNNI on this CPU\n");
 		return 1;
 	}
-	if (argc > 2 && !strcmp(argv[1], "--batch"))
+	if (argc > 2 && !strcmp(argv[1], "--batch")) {
+		cpu_kernels_force(argc > 4 && !strcmp(argv[4], "avx2") ? CPU_ISA_AVX2 : CPU_ISA_AUTO);
 		return batch_bench(atoi(argv[2]), argc > 3 ? atoll(argv[3]) : 576);
+	}
 	k = argc > 1 ? atoll(argv[1]) : 2048;
 	n_out = argc > 2 ? atoll(argv[2]) : 4096;
 	const int64_t n_tok = 32;
