@@ -494,11 +494,11 @@ TGT static INL void ilv_kgroup(uint32_t t, int NA, int64_t nb, const uint8_t *ti
 				 t == PLUME_DTYPE_Q4_K ? _mm512_sub_ps(acc[a], mins[a]) : acc[a]);
 }
 
-/* The row-group function of type T: kernel KERN inlined for each NA. */
-#define ILV_GROUP_FN(T, tn, KERN)                                                              \
-	TGT static void ilv_group_##tn(int NA, int64_t nb, const uint8_t *tile,                \
-				       const uint8_t *act, size_t act_row,                     \
-				       const struct ilv_act *ap, float *y, int64_t ldy)        \
+/* The row-group function NAME of type T (target ATTR): kernel KERN
+ * inlined for each NA. */
+#define ILV_GROUP_FN(ATTR, NAME, T, KERN)                                                      \
+	ATTR static void NAME(int NA, int64_t nb, const uint8_t *tile, const uint8_t *act,     \
+			      size_t act_row, const struct ilv_act *ap, float *y, int64_t ldy) \
 	{                                                                                      \
 		const size_t tb = ilv_tile_bytes(T);                                           \
 		switch (NA) {                                                                  \
@@ -510,12 +510,12 @@ TGT static INL void ilv_kgroup(uint32_t t, int NA, int64_t nb, const uint8_t *ti
 		default: KERN(T, 6, nb, tile, tb, act, act_row, ap, y, ldy); break;            \
 		}                                                                              \
 	}
-ILV_GROUP_FN(PLUME_DTYPE_Q4_0, q4_0, ilv_group)
-ILV_GROUP_FN(PLUME_DTYPE_Q4_1, q4_1, ilv_group)
-ILV_GROUP_FN(PLUME_DTYPE_Q5_0, q5_0, ilv_group)
-ILV_GROUP_FN(PLUME_DTYPE_Q8_0, q8_0, ilv_group)
-ILV_GROUP_FN(PLUME_DTYPE_Q4_K, q4_k, ilv_kgroup)
-ILV_GROUP_FN(PLUME_DTYPE_Q6_K, q6_k, ilv_kgroup)
+ILV_GROUP_FN(TGT, ilv_group_q4_0, PLUME_DTYPE_Q4_0, ilv_group)
+ILV_GROUP_FN(TGT, ilv_group_q4_1, PLUME_DTYPE_Q4_1, ilv_group)
+ILV_GROUP_FN(TGT, ilv_group_q5_0, PLUME_DTYPE_Q5_0, ilv_group)
+ILV_GROUP_FN(TGT, ilv_group_q8_0, PLUME_DTYPE_Q8_0, ilv_group)
+ILV_GROUP_FN(TGT, ilv_group_q4_k, PLUME_DTYPE_Q4_K, ilv_kgroup)
+ILV_GROUP_FN(TGT, ilv_group_q6_k, PLUME_DTYPE_Q6_K, ilv_kgroup)
 
 /* ---- AVX2 (no VNNI): the same tiles and the same arithmetic per output,
  * so the same bits as the AVX-512 kernel. Eight rows per 256-bit vector, the
@@ -599,23 +599,10 @@ TGT2 static INL void ilv_group2(uint32_t t, int NA, int64_t nb, const uint8_t *t
 	}
 }
 
-#define ILV_GROUP2_FN(T, tn)                                                                   \
-	TGT2 static void ilv_group2_##tn(int NA, int64_t nb, const uint8_t *tile,              \
-					 const uint8_t *act, size_t act_row,                   \
-					 const struct ilv_act *ap, float *y, int64_t ldy)      \
-	{                                                                                      \
-		const size_t tb = ilv_tile_bytes(T);                                           \
-		switch (NA) {                                                                  \
-		case 1: ilv_group2(T, 1, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
-		case 2: ilv_group2(T, 2, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
-		case 3: ilv_group2(T, 3, nb, tile, tb, act, act_row, ap, y, ldy); break;       \
-		default: ilv_group2(T, 4, nb, tile, tb, act, act_row, ap, y, ldy); break;      \
-		}                                                                              \
-	}
-ILV_GROUP2_FN(PLUME_DTYPE_Q4_0, q4_0)
-ILV_GROUP2_FN(PLUME_DTYPE_Q4_1, q4_1)
-ILV_GROUP2_FN(PLUME_DTYPE_Q5_0, q5_0)
-ILV_GROUP2_FN(PLUME_DTYPE_Q8_0, q8_0)
+ILV_GROUP_FN(TGT2, ilv_group2_q4_0, PLUME_DTYPE_Q4_0, ilv_group2)
+ILV_GROUP_FN(TGT2, ilv_group2_q4_1, PLUME_DTYPE_Q4_1, ilv_group2)
+ILV_GROUP_FN(TGT2, ilv_group2_q5_0, PLUME_DTYPE_Q5_0, ilv_group2)
+ILV_GROUP_FN(TGT2, ilv_group2_q8_0, PLUME_DTYPE_Q8_0, ilv_group2)
 
 typedef void (*ilv_group_fn)(int NA, int64_t nb, const uint8_t *tile, const uint8_t *act,
 			     size_t act_row, const struct ilv_act *ap, float *y, int64_t ldy);
