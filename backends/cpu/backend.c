@@ -172,6 +172,23 @@ static int check_flags(struct cpu_ctx *c, const struct plume_model_desc *m, stru
 	return PLUME_OK;
 }
 
+enum { LAYER_MATRICES = 7 };
+
+/* The weight matrices of layer l (an absent one NULL). */
+static void layer_matrices(const struct plume_model_desc *m, uint32_t l,
+			   const struct plume_tensor *ts[LAYER_MATRICES])
+{
+	const struct plume_layer *L = plume_model_layer(m, l);
+
+	ts[0] = L->wq;
+	ts[1] = L->wk;
+	ts[2] = L->wv;
+	ts[3] = L->wo;
+	ts[4] = L->ffn_gate;
+	ts[5] = L->ffn_up;
+	ts[6] = L->ffn_down;
+}
+
 static int cpu_load_model(void *ctx, const struct plume_model_desc *m, struct plume_error *err)
 {
 	struct cpu_ctx *c = ctx;
@@ -185,11 +202,10 @@ static int cpu_load_model(void *ctx, const struct plume_model_desc *m, struct pl
 	if ((rc = check_tensor(c, m->tok_embd, err)) || (rc = check_tensor(c, m->output, err)))
 		return rc;
 	for (uint32_t l = 0; l < m->n_layer; l++) {
-		const struct plume_layer *L = plume_model_layer(m, l);
-		const struct plume_tensor *ts[] = {L->wq, L->wk, L->wv, L->wo, L->ffn_gate, L->ffn_up,
-						   L->ffn_down};
+		const struct plume_tensor *ts[LAYER_MATRICES];
 
-		for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++)
+		layer_matrices(m, l, ts);
+		for (int i = 0; i < LAYER_MATRICES; i++)
 			if ((rc = check_tensor(c, ts[i], err)))
 				return rc;
 	}
@@ -199,20 +215,16 @@ static int cpu_load_model(void *ctx, const struct plume_model_desc *m, struct pl
 	if (c->max_seqs > 1 && !c->batch_exact && cpu_ilv_supported()) {
 		size_t n = 0, bytes = 0;
 
-		for (uint32_t l = 0; l < m->n_layer; l++) {
-			const struct plume_layer *L = plume_model_layer(m, l);
-			const struct plume_tensor *ts[] = {L->wq, L->wk, L->wv, L->wo, L->ffn_gate,
-							   L->ffn_up, L->ffn_down};
+		for (uint32_t l = 0; l <= m->n_layer; l++) {
+			const struct plume_tensor *ts[LAYER_MATRICES] = {m->output};
 
-			for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++)
+			if (l < m->n_layer) /* then the output projection */
+				layer_matrices(m, l, ts);
+			for (int i = 0; i < LAYER_MATRICES; i++)
 				if (ts[i] && cpu_ilv_weights(c, ts[i])) {
 					n++;
 					bytes += cpu_ilv_bytes(ts[i]->type, ts[i]->ne[1], ts[i]->ne[0]);
 				}
-		}
-		if (cpu_ilv_weights(c, m->output)) {
-			n++;
-			bytes += cpu_ilv_bytes(m->output->type, m->output->ne[1], m->output->ne[0]);
 		}
 		c->host->log(PLUME_LOG_INFO, "cpu",
 			     "decode batches of up to %u sequences: %zu weights packed for the batch kernel (%.1f MiB)",

@@ -99,7 +99,6 @@ void be_close(struct be *b)
 int be_run_seq(struct be *b, const int32_t *tokens, uint32_t n, int32_t pos0,
 	       const uint32_t *table, uint32_t n_tab, int last_only, float *logits)
 {
-	struct plume_batch batch = PLUME_STRUCT_INIT(struct plume_batch);
 	int32_t *pos = calloc(n, sizeof(*pos));
 	uint32_t *seq = calloc(n, sizeof(*seq)), *idx = calloc(n, sizeof(*idx));
 	const uint32_t *tables[1] = {table};
@@ -110,17 +109,7 @@ int be_run_seq(struct be *b, const int32_t *tokens, uint32_t n, int32_t pos0,
 		pos[i] = pos0 + (int32_t)i;
 		idx[i] = last_only ? n - 1 : i;
 	}
-	batch.n_tokens = n;
-	batch.tokens = tokens;
-	batch.positions = pos;
-	batch.seq = seq;
-	batch.n_seqs = 1;
-	batch.block_tables = tables;
-	batch.n_blocks = &n_tab;
-	batch.n_logits = last_only ? 1 : n;
-	batch.logits_idx = idx;
-	batch.logits = logits;
-	rc = b->ops->forward(b->ctx, &batch, &b->err);
+	rc = be_run_batch(b, n, tokens, pos, seq, 1, tables, &n_tab, last_only ? 1 : n, idx, logits);
 	free(pos);
 	free(seq);
 	free(idx);

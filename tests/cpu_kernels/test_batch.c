@@ -135,6 +135,7 @@ Test(cpu_kernels, batch_kernel_equals_its_reference_for_any_batch)
 			}
 		}
 		check_type(PLUME_DTYPE_Q4_1, 1536, 32, 4, &s);
+		check_type(PLUME_DTYPE_Q8_0, 4096, 16, 5, &s); /* 128 blocks: the heap buffers */
 		/* 1..8 and 13 rows: six types with AVX-512, the four 32-element ones with AVX2 */
 		cr_assert(ran - before == (isas[q] == CPU_ISA_AVX512 ? 54 : 36), "%s: %d cases",
 			  cpu_kernels_isa_name(), ran - before);

@@ -622,17 +622,21 @@ int cpu_ilv_gemm(uint32_t wtype, int64_t k, const void *packed, int64_t g0, int6
 	const int max_rows = kq || !v512 ? 4 : ILV_MAX_ROWS;
 	const size_t tb = ilv_tile_bytes(wtype);
 	struct ilv_act ap[ILV_MAX_ROWS];
-	float *fbuf;
-	int32_t *ibuf;
+	/* per-row activation prep; on the stack up to 64 blocks (k = 2048, or
+	 * 16384 for the K-quants), the common case of every decode step */
+	float fstack[2 * ILV_MAX_ROWS * 64], *fbuf = fstack;
+	int32_t istack[ILV_MAX_ROWS * 16 * 64], *ibuf = istack;
 
 	if (!fn || !cpu_ilv_runs(wtype) || k % ilv_block_elems(wtype) || n_tok < 1)
 		return 0;
-	fbuf = malloc(sizeof(float) * 2 * ILV_MAX_ROWS * (size_t)nb);
-	ibuf = malloc(sizeof(int32_t) * ILV_MAX_ROWS * 16 * (size_t)nb);
-	if (!fbuf || !ibuf) {
-		free(fbuf);
-		free(ibuf);
-		return 0;
+	if (nb > 64) {
+		fbuf = malloc(sizeof(float) * 2 * ILV_MAX_ROWS * (size_t)nb);
+		ibuf = malloc(sizeof(int32_t) * ILV_MAX_ROWS * 16 * (size_t)nb);
+		if (!fbuf || !ibuf) {
+			free(fbuf);
+			free(ibuf);
+			return 0;
+		}
 	}
 	for (int a = 0; a < ILV_MAX_ROWS; a++)
 		ap[a] = (struct ilv_act){fbuf + (size_t)(2 * a) * nb, fbuf + (size_t)(2 * a + 1) * nb,
@@ -649,8 +653,10 @@ int cpu_ilv_gemm(uint32_t wtype, int64_t k, const void *packed, int64_t g0, int6
 			   ap, y + t0 * ldy + 16 * g, ldy);
 		t0 += NA;
 	}
-	free(fbuf);
-	free(ibuf);
+	if (fbuf != fstack) {
+		free(fbuf);
+		free(ibuf);
+	}
 	return 1;
 }
 
